@@ -1,0 +1,188 @@
+use super::*;
+
+fn vars() -> LoadVars {
+    LoadVars { mock_provider_url: Some("http://127.0.0.1:4010".into()) }
+}
+
+fn parse(file: &str, text: &str) -> Result<Platform, CatalogError> {
+    parse_platform(file, text, &vars(), Source::Builtin)
+}
+
+const API_KEY_PLATFORM: &str = r#"
+slug = "acme"
+name = "Acme"
+categories = ["crm"]
+api_base_url = "https://${connectionConfig.subdomain}.acme.example/api"
+
+[auth]
+kind = "api_key"
+
+[inject.headers]
+Authorization = "Token ${apiKey}"
+
+[[form.fields]]
+name = "apiKey"
+label = "API key"
+secret = true
+pattern = "ak_[a-z0-9]{4,}"
+example = "ak_1234"
+
+[[form.fields]]
+name = "connectionConfig.subdomain"
+label = "Subdomain"
+
+[[actions]]
+id = "acme.list-deals"
+title = "List deals"
+method = "get"
+path = "/deals"
+"#;
+
+#[test]
+fn every_builtin_file_loads() {
+    let catalog = Catalog::load(&vars(), None).expect("built-in catalog loads");
+    assert!(catalog.get("mock").is_some());
+    for platform in catalog.iter() {
+        assert_eq!(platform.source, Source::Builtin);
+    }
+}
+
+#[test]
+fn builtin_files_need_the_mock_url_to_be_known() {
+    let err = Catalog::load(&LoadVars::default(), None).unwrap_err();
+    assert!(err.message.contains("portico.mockProviderUrl"), "{err}");
+}
+
+#[test]
+fn parses_a_complete_api_key_platform() {
+    let p = parse("acme.toml", API_KEY_PLATFORM).unwrap();
+    assert_eq!(p.slug, "acme");
+    assert_eq!(p.logo, "acme.svg");
+    assert_eq!(p.inject.headers[0].0, "authorization", "header names are lower-cased");
+    assert_eq!(p.actions[0].method, "GET", "methods are upper-cased");
+    let rendered = p
+        .api_base_url
+        .render(|n| (n == "connectionConfig.subdomain").then_some("eu"))
+        .unwrap();
+    assert_eq!(rendered, "https://eu.acme.example/api");
+}
+
+#[test]
+fn reports_the_line_of_a_syntax_error() {
+    let text = "slug = \"acme\"\nname = \"Acme\"\ncategories = [\"crm\"\n";
+    let err = parse("acme.toml", text).unwrap_err();
+    assert_eq!(err.file, "acme.toml");
+    assert!(err.line.is_some(), "{err}");
+    assert!(err.to_string().starts_with("acme.toml:"), "{err}");
+}
+
+#[test]
+fn rejects_unknown_keys() {
+    let text = API_KEY_PLATFORM.replace("name = \"Acme\"", "name = \"Acme\"\ncolour = \"red\"");
+    let err = parse("acme.toml", &text).unwrap_err();
+    assert!(err.message.contains("colour"), "{err}");
+    assert_eq!(err.line, Some(4));
+}
+
+#[test]
+fn slug_must_match_the_file_name() {
+    let err = parse("other.toml", API_KEY_PLATFORM).unwrap_err();
+    assert!(err.message.contains("file name"), "{err}");
+}
+
+#[test]
+fn templates_may_only_use_defined_fields() {
+    let text = API_KEY_PLATFORM.replace("Token ${apiKey}", "Token ${apiSecret}");
+    let err = parse("acme.toml", &text).unwrap_err();
+    assert!(err.message.contains("apiSecret"), "{err}");
+}
+
+#[test]
+fn urls_must_be_absolute_https() {
+    for bad in ["http://acme.example/api", "/api", "ftp://acme.example"] {
+        let text = API_KEY_PLATFORM
+            .replace("https://${connectionConfig.subdomain}.acme.example/api", bad);
+        let err = parse("acme.toml", &text).unwrap_err();
+        assert!(err.message.contains("api_base_url"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn local_platforms_may_use_http() {
+    let text = API_KEY_PLATFORM
+        .replace("https://${connectionConfig.subdomain}.acme.example/api", "http://10.0.0.5/api")
+        .replace("categories", "local = true\ncategories");
+    assert!(parse("acme.toml", &text).unwrap().local);
+}
+
+#[test]
+fn action_ids_are_namespaced_and_unique() {
+    let text = API_KEY_PLATFORM.replace("acme.list-deals", "list-deals");
+    assert!(parse("acme.toml", &text).unwrap_err().message.contains("acme.<name>"));
+    let twice = format!(
+        "{API_KEY_PLATFORM}\n[[actions]]\nid = \"acme.list-deals\"\ntitle = \"Again\"\nmethod = \"GET\"\npath = \"/d\"\n"
+    );
+    assert!(parse("acme.toml", &twice).unwrap_err().message.contains("twice"));
+}
+
+#[test]
+fn a_bad_pattern_fails_the_load() {
+    let text = API_KEY_PLATFORM.replace("ak_[a-z0-9]{4,}", "ak_[a-z");
+    assert!(parse("acme.toml", &text).unwrap_err().message.contains("pattern"));
+}
+
+#[test]
+fn check_form_accepts_good_values_and_trims_them() {
+    let p = parse("acme.toml", API_KEY_PLATFORM).unwrap();
+    let values = BTreeMap::from([
+        ("apiKey".to_string(), "  ak_abcd  ".to_string()),
+        ("connectionConfig.subdomain".to_string(), "eu".to_string()),
+    ]);
+    let clean = p.check_form(&values).unwrap();
+    assert_eq!(clean["apiKey"], "ak_abcd");
+}
+
+#[test]
+fn check_form_names_every_problem() {
+    let p = parse("acme.toml", API_KEY_PLATFORM).unwrap();
+    let values = BTreeMap::from([
+        ("apiKey".to_string(), "wrong".to_string()),
+        ("token".to_string(), "x".to_string()),
+    ]);
+    let errors = p.check_form(&values).unwrap_err();
+    let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["token", "apiKey", "connectionConfig.subdomain"]);
+    assert!(errors[1].message.contains("ak_1234"), "the example is offered: {errors:?}");
+    assert!(errors[2].message.contains("Subdomain is required"));
+}
+
+#[test]
+fn patterns_match_the_whole_value() {
+    let p = parse("acme.toml", API_KEY_PLATFORM).unwrap();
+    let values = BTreeMap::from([
+        ("apiKey".to_string(), "xx ak_abcd".to_string()),
+        ("connectionConfig.subdomain".to_string(), "eu".to_string()),
+    ]);
+    assert!(p.check_form(&values).is_err());
+}
+
+#[test]
+fn operator_files_add_and_replace_platforms() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("acme.toml"), API_KEY_PLATFORM).unwrap();
+    let replaced = include_str!("../platforms/mock.toml").replace("Mock Provider", "Our Mock");
+    std::fs::write(dir.path().join("mock.toml"), replaced).unwrap();
+    std::fs::write(dir.path().join("README.md"), "ignored").unwrap();
+    let catalog = Catalog::load(&vars(), Some(dir.path())).unwrap();
+    assert_eq!(catalog.get("mock").unwrap().name, "Our Mock");
+    assert!(matches!(catalog.get("acme").unwrap().source, Source::Operator(_)));
+}
+
+#[test]
+fn a_malformed_operator_file_fails_the_load_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("acme.toml"), "slug = ").unwrap();
+    let err = Catalog::load(&vars(), Some(dir.path())).unwrap_err();
+    assert!(err.file.ends_with("acme.toml"), "{err}");
+    assert_eq!(err.line, Some(1));
+}

@@ -1,0 +1,91 @@
+//! The modal's calls to Portico (same origin), authenticated by the session token.
+
+use gloo_net::http::{Request, Response};
+use portico_wire::{ConnectionView, CreateConnectionRequest, ErrorBody, SessionView};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// A failed call, with a code for `onError` and a sentence for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: &str, message: &str) -> Self {
+        Failure { code: code.to_string(), message: message.to_string() }
+    }
+
+    fn network() -> Self {
+        Failure::new(
+            "network_error",
+            "We could not reach the server. Check your internet connection and try again.",
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub token: String,
+    /// The host page's origin as the browser reported it (embedded mode only).
+    pub parent_origin: Option<String>,
+}
+
+async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
+    if response.ok() {
+        return response.json::<T>().await.map_err(|_| {
+            Failure::new("bad_response", "The server sent an answer we could not read. Try again.")
+        });
+    }
+    let status = response.status();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(Failure { code: body.error.code, message: body.error.message }),
+        Err(_) => Err(Failure {
+            code: "server_error".into(),
+            message: format!("The server answered with an error (HTTP {status}). Try again in a moment."),
+        }),
+    }
+}
+
+impl Api {
+    fn authorize(&self, request: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
+        let request = request.header("authorization", &format!("Bearer {}", self.token));
+        match &self.parent_origin {
+            Some(origin) => request.header("x-portico-parent-origin", origin),
+            None => request,
+        }
+    }
+
+    pub async fn session(&self) -> Result<SessionView, Failure> {
+        let response = self
+            .authorize(Request::get("/v1/authkit/session"))
+            .send()
+            .await
+            .map_err(|_| Failure::network())?;
+        decode(response).await
+    }
+
+    pub async fn create_connection(&self, body: &CreateConnectionRequest) -> Result<ConnectionView, Failure> {
+        let request = self
+            .authorize(Request::post("/v1/authkit/connections"))
+            .json(body)
+            .map_err(|_| Failure::new("bad_request", "The form could not be sent."))?;
+        let response = request.send().await.map_err(|_| Failure::network())?;
+        decode(response).await
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkAnswer {
+    token: String,
+}
+
+/// The hosted connect page trades its link code for a session token.
+pub async fn exchange_link(link: &str) -> Result<String, Failure> {
+    let request = Request::post("/v1/authkit/link")
+        .json(&serde_json::json!({ "link": link }))
+        .map_err(|_| Failure::new("bad_request", "The link could not be sent."))?;
+    let response = request.send().await.map_err(|_| Failure::network())?;
+    decode::<LinkAnswer>(response).await.map(|a| a.token)
+}

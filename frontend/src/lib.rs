@@ -1,0 +1,567 @@
+//! The connect modal: what a host's user sees when they click "Connect". Client-side Leptos in an
+//! iframe on Portico's origin, so the host page's CSS cannot break it and its scripts cannot read
+//! a key the user types.
+//!
+//! Embedded mode: the loader on the host page hands over a session token by postMessage
+//! ([`bridge`]); the modal lists the integrations that token may offer, runs the connect form, and
+//! reports success, errors and closing back. Page mode (`/connect/{link}`): the hosted connect
+//! link, for hosts without a web frontend; same screens, no host page.
+#![forbid(unsafe_code)]
+
+mod api;
+mod bridge;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use portico_wire::{message, ConnectionView, CreateConnectionRequest, FormField, IntegrationCard, SessionView};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::api::{Api, Failure};
+use crate::bridge::Bridge;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Screen {
+    WaitingForSession,
+    Loading,
+    List,
+    Form(IntegrationCard),
+    Connected { connection: ConnectionView, name: String },
+    Failed(Failure),
+    /// Page mode, after the user closed: nothing left to do here.
+    Closed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Embedded,
+    Page,
+}
+
+/// Everything the screens share; `Copy` handles into the reactive arena.
+#[derive(Clone, Copy)]
+struct Modal {
+    mode: Mode,
+    screen: RwSignal<Screen>,
+    session: RwSignal<Option<SessionView>>,
+    api: StoredValue<Option<Api>>,
+    bridge: StoredValue<Bridge>,
+}
+
+impl Modal {
+    fn fail(&self, failure: Failure) {
+        self.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+        self.screen.set(Screen::Failed(failure));
+    }
+
+    fn close(&self) {
+        self.bridge.with_value(Bridge::close);
+        match self.mode {
+            // The loader hides the frame; the next open() brings a new session.
+            Mode::Embedded => {
+                self.screen.set(Screen::WaitingForSession);
+                self.session.set(None);
+                self.api.set_value(None);
+            }
+            Mode::Page => self.screen.set(Screen::Closed),
+        }
+    }
+
+    /// Loads the session for `api` and shows the list (or the preselected integration).
+    fn start(&self, api: Api, selected: Option<String>) {
+        let modal = *self;
+        modal.api.set_value(Some(api.clone()));
+        modal.screen.set(Screen::Loading);
+        spawn_local(async move {
+            match api.session().await {
+                Ok(session) => {
+                    let preselected = selected
+                        .as_deref()
+                        .and_then(|slug| session.integrations.iter().find(|c| c.platform == slug).cloned());
+                    modal.session.set(Some(session));
+                    modal.bridge.with_value(|b| b.event("opened", json!({})));
+                    modal.screen.set(match preselected {
+                        Some(card) => Screen::Form(card),
+                        None => Screen::List,
+                    });
+                }
+                Err(failure) => modal.fail(failure),
+            }
+        });
+    }
+}
+
+fn query_param(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
+}
+
+fn set_theme(theme: Option<&str>) {
+    if let Some(root) = document().document_element() {
+        let theme = match theme {
+            Some("dark") => "dark",
+            _ => "light",
+        };
+        let _ = root.set_attribute("data-theme", theme);
+    }
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    let Some(root) = document().get_element_by_id("portico-root") else {
+        return;
+    };
+    root.set_inner_html("");
+    let root: web_sys::HtmlElement = root.unchecked_into();
+    leptos::mount::mount_to(root, App).forget();
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let mode = match document().body().and_then(|b| b.get_attribute("data-mode")).as_deref() {
+        Some("page") => Mode::Page,
+        _ => Mode::Embedded,
+    };
+    let parent_origin = match mode {
+        Mode::Embedded => query_param("parent"),
+        Mode::Page => None,
+    };
+    let modal = Modal {
+        mode,
+        screen: RwSignal::new(Screen::WaitingForSession),
+        session: RwSignal::new(None),
+        api: StoredValue::new(None),
+        bridge: StoredValue::new(Bridge { parent_origin: parent_origin.clone() }),
+    };
+
+    match mode {
+        Mode::Embedded => {
+            if parent_origin.is_none() {
+                modal.screen.set(Screen::Failed(Failure::new(
+                    "modal_misconfigured",
+                    "This window must be opened by a page that embeds Portico.",
+                )));
+            }
+            modal.bridge.with_value(|bridge| {
+                let origin = parent_origin.clone();
+                bridge.listen(move |msg: Value| match msg["type"].as_str() {
+                    Some(t) if t == message::SESSION => {
+                        let Some(token) = msg["token"].as_str() else {
+                            return;
+                        };
+                        let options = &msg["options"];
+                        set_theme(options["theme"].as_str());
+                        let selected = options["selectedIntegration"].as_str().map(str::to_string);
+                        modal.start(Api { token: token.to_string(), parent_origin: origin.clone() }, selected);
+                    }
+                    Some(t) if t == message::SESSION_ERROR => {
+                        // The loader already reported this to the host; only show it.
+                        let text = msg["message"].as_str().unwrap_or("The app could not start a session.");
+                        modal.screen.set(Screen::Failed(Failure::new(
+                            msg["code"].as_str().unwrap_or("token_request_failed"),
+                            text,
+                        )));
+                    }
+                    Some("portico:reset") => modal.screen.set(Screen::WaitingForSession),
+                    _ => {}
+                });
+                bridge.ready();
+            });
+        }
+        Mode::Page => {
+            set_theme(query_param("theme").as_deref());
+            let link = window().location().pathname().ok().and_then(|p| p.rsplit('/').next().map(str::to_string));
+            spawn_local(async move {
+                match api::exchange_link(link.as_deref().unwrap_or_default()).await {
+                    Ok(token) => modal.start(Api { token, parent_origin: None }, query_param("integration")),
+                    Err(failure) => modal.fail(failure),
+                }
+            });
+        }
+    }
+
+    let _escape = window_event_listener(ev::keydown, move |e: ev::KeyboardEvent| {
+        if e.key() == "Escape" && !matches!(modal.screen.get_untracked(), Screen::Closed) {
+            modal.close();
+        }
+    });
+
+    let subtitle = move || {
+        modal.session.with(|s| s.as_ref().map(|s| format!("for {}", s.workspace_name))).unwrap_or_default()
+    };
+    view! {
+        <div class="pm-backdrop">
+            <div class="pm-dialog" role="dialog" aria-modal="true" aria-labelledby="pm-title">
+                <header class="pm-header">
+                    <div>
+                        <h1 id="pm-title">"Connect an integration"</h1>
+                        <p class="pm-subtitle">{subtitle}</p>
+                    </div>
+                    <Show when=move || !matches!(modal.screen.get(), Screen::Closed)>
+                        <button class="pm-close" aria-label="Close" data-testid="close" on:click=move |_| modal.close()>
+                            "×"
+                        </button>
+                    </Show>
+                </header>
+                <div class="pm-body">{move || screen_view(modal)}</div>
+                <footer class="pm-footer">"Secured by Portico · credentials are encrypted and never shared with this app"</footer>
+            </div>
+        </div>
+    }
+}
+
+fn screen_view(modal: Modal) -> AnyView {
+    match modal.screen.get() {
+        Screen::WaitingForSession => busy("Starting a secure session…").into_any(),
+        Screen::Loading => busy("Loading integrations…").into_any(),
+        Screen::List => list_view(modal).into_any(),
+        Screen::Form(card) => form_view(modal, card).into_any(),
+        Screen::Connected { connection, name } => connected_view(modal, connection, name).into_any(),
+        Screen::Failed(failure) => view! {
+            <div class="pm-center pm-failed" role="alert" data-testid="fatal-error" data-code=failure.code.clone()>
+                <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
+                <h2>"We couldn't continue"</h2>
+                <p>{failure.message.clone()}</p>
+                <button class="pm-primary" on:click=move |_| modal.close()>"Close"</button>
+            </div>
+        }
+        .into_any(),
+        Screen::Closed => view! {
+            <div class="pm-center" data-testid="closed">
+                <p>"You can close this page now."</p>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+fn busy(text: &'static str) -> impl IntoView {
+    view! {
+        <div class="pm-center" role="status" data-testid="busy">
+            <div class="pm-spinner" aria-hidden="true"></div>
+            <p>{text}</p>
+        </div>
+    }
+}
+
+fn connection_badge(session: &SessionView, platform: &str) -> Option<(&'static str, &'static str)> {
+    let mine: Vec<_> = session.connections.iter().filter(|c| c.platform == platform).collect();
+    if mine.iter().any(|c| c.status == "active") {
+        Some(("Connected", "pm-badge pm-badge-ok"))
+    } else if !mine.is_empty() {
+        Some(("Reconnect", "pm-badge pm-badge-warn"))
+    } else {
+        None
+    }
+}
+
+/// Case-insensitive match on the name, slug or a category.
+fn card_matches(card: &IntegrationCard, query: &str, category: Option<&str>) -> bool {
+    let q = query.trim().to_lowercase();
+    let text_ok = q.is_empty()
+        || card.name.to_lowercase().contains(&q)
+        || card.platform.contains(&q)
+        || card.categories.iter().any(|c| c.contains(&q));
+    let category_ok = category.is_none_or(|c| card.categories.iter().any(|x| x == c));
+    text_ok && category_ok
+}
+
+fn pretty_category(slug: &str) -> String {
+    let mut out = String::new();
+    for (i, word) in slug.split('-').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            if i == 0 {
+                out.extend(first.to_uppercase());
+            } else {
+                out.push(first);
+            }
+            out.push_str(chars.as_str());
+        }
+    }
+    out
+}
+
+fn list_view(modal: Modal) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let category = RwSignal::new(None::<String>);
+    let session = modal.session.get_untracked().unwrap_or_else(|| SessionView {
+        workspace_name: String::new(),
+        environment: String::new(),
+        identity: String::new(),
+        identity_type: String::new(),
+        expires_at: 0,
+        integrations: vec![],
+        connections: vec![],
+    });
+    let categories: Vec<String> =
+        session.integrations.iter().flat_map(|c| c.categories.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+    let nothing_enabled = session.integrations.is_empty();
+    let session = StoredValue::new(session);
+    let matching = move || {
+        session.with_value(|s| {
+            s.integrations
+                .iter()
+                .filter(|c| card_matches(c, &query.get(), category.get().as_deref()))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+
+    let chips = categories
+        .into_iter()
+        .map(|c| {
+            let value = c.clone();
+            let pressed = move || category.get().as_deref() == Some(value.as_str());
+            let chosen = c.clone();
+            view! {
+                <button
+                    class="pm-chip"
+                    aria-pressed=move || pressed().to_string()
+                    on:click=move |_| {
+                        if category.get_untracked().as_deref() == Some(chosen.as_str()) {
+                            category.set(None)
+                        } else {
+                            category.set(Some(chosen.clone()))
+                        }
+                    }
+                >
+                    {pretty_category(&c)}
+                </button>
+            }
+        })
+        .collect_view();
+
+    view! {
+        <div class="pm-list-view">
+            <input
+                class="pm-search"
+                type="search"
+                placeholder="Search integrations"
+                aria-label="Search integrations"
+                data-testid="search"
+                autofocus
+                prop:value=query
+                on:input=move |e| query.set(event_target_value(&e))
+            />
+            <div class="pm-chips" aria-label="Categories">
+                <button class="pm-chip" aria-pressed=move || category.get().is_none().to_string() on:click=move |_| category.set(None)>
+                    "All"
+                </button>
+                {chips}
+            </div>
+            <ul class="pm-list" data-testid="integrations">
+                {move || {
+                    matching()
+                        .into_iter()
+                        .map(|card| {
+                            let badge = session.with_value(|s| connection_badge(s, &card.platform));
+                            let category = card.categories.first().map(|c| pretty_category(c)).unwrap_or_default();
+                            let open = card.clone();
+                            view! {
+                                <li>
+                                    <button class="pm-item" data-platform=card.platform.clone() on:click=move |_| modal.screen.set(Screen::Form(open.clone()))>
+                                        <img class="pm-logo" src=card.logo_url.clone() alt="" width="32" height="32"/>
+                                        <span class="pm-item-text">
+                                            <span class="pm-item-name">{card.name.clone()}</span>
+                                            <span class="pm-item-category">{category}</span>
+                                        </span>
+                                        {badge.map(|(text, class)| view! { <span class=class>{text}</span> })}
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            <Show when=move || matching().is_empty()>
+                <p class="pm-empty" data-testid="empty">
+                    {move || if nothing_enabled {
+                        "No integrations are available here yet. The app's administrator can enable some in Portico.".to_string()
+                    } else {
+                        format!("No integrations match “{}”.", query.get().trim())
+                    }}
+                </p>
+            </Show>
+        </div>
+    }
+}
+
+/// Client-side check before sending: required and pattern (the server checks again).
+fn field_problem(field: &FormField, value: &str) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return field.required.then(|| format!("{} is required.", field.label));
+    }
+    let pattern = field.pattern.as_deref()?;
+    let re = js_sys::RegExp::new(&format!("^(?:{pattern})$"), "");
+    if re.test(value) {
+        None
+    } else {
+        Some(match &field.example {
+            Some(example) => format!("{} does not look right — it looks like {example}.", field.label),
+            None => format!("{} does not have the expected format.", field.label),
+        })
+    }
+}
+
+fn form_view(modal: Modal, card: IntegrationCard) -> impl IntoView {
+    let values: Vec<(FormField, RwSignal<String>, RwSignal<Option<String>>)> =
+        card.fields.iter().map(|f| (f.clone(), RwSignal::new(String::new()), RwSignal::new(None))).collect();
+    let values = StoredValue::new(values);
+    let error = RwSignal::new(None::<String>);
+    let submitting = RwSignal::new(false);
+    let name = card.name.clone();
+    let platform = card.platform.clone();
+
+    let submit = {
+        let name = name.clone();
+        move |e: ev::SubmitEvent| {
+            e.prevent_default();
+            if submitting.get_untracked() {
+                return;
+            }
+            let mut ok = true;
+            let mut fields = BTreeMap::new();
+            values.with_value(|values| {
+                for (field, value, problem) in values {
+                    let text = value.get_untracked();
+                    let found = field_problem(field, &text);
+                    ok &= found.is_none();
+                    problem.set(found);
+                    if !text.trim().is_empty() {
+                        fields.insert(field.name.clone(), text.trim().to_string());
+                    }
+                }
+            });
+            if !ok {
+                error.set(None);
+                return;
+            }
+            let Some(api) = modal.api.get_value() else {
+                modal.fail(Failure::new("token_missing", "This session has ended — close this window and try again."));
+                return;
+            };
+            submitting.set(true);
+            error.set(None);
+            let request = CreateConnectionRequest { platform: platform.clone(), fields };
+            let name = name.clone();
+            spawn_local(async move {
+                match api.create_connection(&request).await {
+                    Ok(connection) => {
+                        modal.session.update(|s| {
+                            if let Some(s) = s {
+                                s.connections.push(connection.clone());
+                            }
+                        });
+                        modal.bridge.with_value(|b| b.success(&connection));
+                        modal.screen.set(Screen::Connected { connection, name });
+                    }
+                    Err(failure) => {
+                        submitting.set(false);
+                        modal.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+                        if matches!(failure.code.as_str(), "token_expired" | "invalid_token" | "token_revoked") {
+                            modal.screen.set(Screen::Failed(failure));
+                        } else {
+                            error.set(Some(failure.message));
+                        }
+                    }
+                }
+            });
+        }
+    };
+
+    let inputs = values.with_value(|values| {
+        values
+            .iter()
+            .map(|(field, value, problem)| {
+                let (value, problem) = (*value, *problem);
+                let id = format!("pm-field-{}", field.name.replace('.', "-"));
+                let help_id = format!("{id}-help");
+                let revealed = RwSignal::new(false);
+                let secret = field.secret;
+                let input_type = move || if secret && !revealed.get() { "password" } else { "text" };
+                view! {
+                    <div class="pm-field">
+                        <label for=id.clone()>{field.label.clone()}</label>
+                        <div class="pm-input-row">
+                            <input
+                                id=id.clone()
+                                name=field.name.clone()
+                                type=input_type
+                                autocomplete="off"
+                                spellcheck="false"
+                                placeholder=field.example.clone().unwrap_or_default()
+                                aria-invalid=move || problem.get().is_some().to_string()
+                                aria-describedby=help_id.clone()
+                                data-testid=format!("field-{}", field.name)
+                                prop:value=value
+                                on:input=move |e| {
+                                    value.set(event_target_value(&e));
+                                    problem.set(None);
+                                }
+                            />
+                            {secret.then(|| view! {
+                                <button type="button" class="pm-reveal" on:click=move |_| revealed.update(|r| *r = !*r)>
+                                    {move || if revealed.get() { "Hide" } else { "Show" }}
+                                </button>
+                            })}
+                        </div>
+                        <small id=help_id class="pm-help">{field.help.clone().unwrap_or_default()}</small>
+                        <Show when=move || problem.get().is_some()>
+                            <small class="pm-field-error" role="alert">{move || problem.get().unwrap_or_default()}</small>
+                        </Show>
+                    </div>
+                }
+            })
+            .collect_view()
+    });
+
+    let back_visible = modal.session.with_untracked(|s| s.as_ref().is_some_and(|s| s.integrations.len() > 1));
+    let button_name = name.clone();
+    view! {
+        <div class="pm-form-view" data-testid="form" data-platform=card.platform.clone()>
+            <Show when=move || back_visible>
+                <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
+            </Show>
+            <div class="pm-form-head">
+                <img class="pm-logo" src=card.logo_url.clone() alt="" width="40" height="40"/>
+                <h2>{format!("Connect {name}")}</h2>
+            </div>
+            <p class="pm-muted">
+                {format!("Your credentials go straight to Portico, are checked with {name}, and are stored encrypted. This app never sees them.")}
+            </p>
+            {card.docs_url.clone().map(|url| view! {
+                <p class="pm-muted"><a href=url target="_blank" rel="noopener noreferrer">{format!("Where to find these in {}", card.name)}</a></p>
+            })}
+            <form on:submit=submit novalidate>
+                {inputs}
+                <Show when=move || error.get().is_some()>
+                    <p class="pm-error" role="alert" data-testid="form-error">{move || error.get().unwrap_or_default()}</p>
+                </Show>
+                <button type="submit" class="pm-primary" disabled=move || submitting.get() data-testid="submit">
+                    {move || if submitting.get() { format!("Checking with {button_name}…") } else { "Connect".to_string() }}
+                </button>
+            </form>
+        </div>
+    }
+}
+
+fn connected_view(modal: Modal, connection: ConnectionView, name: String) -> impl IntoView {
+    view! {
+        <div class="pm-center pm-success" data-testid="success" data-connection-key=connection.key.clone()>
+            <div class="pm-icon pm-icon-ok" aria-hidden="true">"✓"</div>
+            <h2>{format!("Connected to {name}")}</h2>
+            <p class="pm-muted">"The app can now use this connection on your behalf."</p>
+            <button class="pm-primary" data-testid="done" on:click=move |_| modal.close()>"Done"</button>
+        </div>
+    }
+}

@@ -1,0 +1,336 @@
+//! The `portico` command line: `serve`, `demo`, `mock-provider`, and the operator's admin
+//! commands (workspaces, keys, integrations, vault). Admin commands print JSON with `--json` and
+//! never echo a secret except the one they were asked to create.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use base64::Engine;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::clock::{Clock, Entropy, OsEntropy, SystemClock};
+use crate::config::Config;
+use crate::store::Store;
+use crate::tenancy::{Environment, Scope, WorkspaceId};
+use crate::Application;
+
+#[derive(Debug, Parser)]
+#[command(name = "portico", version, about = "Self-hosted integration auth: connect, vault and proxy your users' third-party APIs.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (configuration from PORTICO_* environment variables, see README).
+    Serve,
+    /// Run Portico, the mock provider and a demo host app together, with a seeded workspace.
+    Demo {
+        /// Where the demo host app (the page to open) listens.
+        #[arg(long, env = "PORTICO_DEMO_HOST_LISTEN", default_value = "127.0.0.1:4000")]
+        host_listen: SocketAddr,
+        /// Where the mock provider listens.
+        #[arg(long, env = "PORTICO_DEMO_MOCK_LISTEN", default_value = "127.0.0.1:4010")]
+        mock_listen: SocketAddr,
+    },
+    /// Run only the mock provider (an API that demands an API key).
+    MockProvider {
+        #[arg(long, default_value = "127.0.0.1:4010")]
+        listen: SocketAddr,
+        /// API keys to accept (default: the demo key).
+        #[arg(long = "api-key")]
+        api_keys: Vec<String>,
+    },
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage secret keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Enable or disable catalog integrations for an environment.
+    #[command(subcommand)]
+    Integration(IntegrationCommand),
+    /// Vault utilities.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum WorkspaceCommand {
+    /// Create a workspace with one secret key per environment (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An origin whose pages may open the modal, e.g. https://app.example.com (repeatable).
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List workspaces.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allow more origins to open the modal.
+    AllowOrigin {
+        #[arg(long)]
+        workspace: String,
+        #[arg(required = true)]
+        origins: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ScopeArgs {
+    #[arg(long)]
+    workspace: String,
+    #[arg(long, value_parser = ["test", "live"])]
+    environment: String,
+}
+
+impl ScopeArgs {
+    fn scope(&self) -> Result<Scope, anyhow::Error> {
+        Ok(Scope {
+            workspace_id: WorkspaceId::parse(&self.workspace)
+                .ok_or_else(|| anyhow::anyhow!("--workspace must look like ws_ followed by 32 hex digits"))?,
+            environment: Environment::parse(&self.environment).ok_or_else(|| anyhow::anyhow!("bad environment"))?,
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create a secret key (printed once).
+    Create {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List keys (never their secret).
+    List {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id.
+    Revoke {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum IntegrationCommand {
+    Enable {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(required = true)]
+        platforms: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    Disable {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(required = true)]
+        platforms: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VaultCommand {
+    /// Print a new random vault key (base64, 32 bytes) for PORTICO_VAULT_KEY.
+    GenerateKey,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print(json_output: bool, value: serde_json::Value, human: String) {
+    if json_output {
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    } else {
+        println!("{human}");
+    }
+}
+
+async fn admin_store() -> Result<Store, anyhow::Error> {
+    let config = Config::from_env(false)?;
+    Ok(Store::connect(&config.database_url).await?)
+}
+
+async fn run(command: Command) -> Result<(), anyhow::Error> {
+    let clock = SystemClock;
+    let entropy = OsEntropy;
+    match command {
+        Command::Serve => {
+            let config = Config::from_env(false)?;
+            crate::telemetry::init(config.log_format);
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), public_url = %app.state().config.public_url, "portico listening");
+            app.run_until(crate::demo::shutdown_signal()).await?;
+        }
+        Command::Demo { host_listen, mock_listen } => {
+            let config = Config::from_env(true)?;
+            crate::telemetry::init(config.log_format);
+            crate::demo::run(config, crate::demo::DemoOptions { host_listen, mock_listen }).await?;
+        }
+        Command::MockProvider { listen, api_keys } => {
+            crate::telemetry::init(crate::config::LogFormat::Pretty);
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let mut config = portico_mock::MockConfig::default();
+            if !api_keys.is_empty() {
+                config.api_keys = api_keys;
+            }
+            let mock = portico_mock::MockProvider::spawn(listener, config)?;
+            println!("mock provider listening on {}", mock.url());
+            crate::demo::shutdown_signal().await;
+        }
+        Command::Workspace(WorkspaceCommand::Create { name, allowed_origins, json }) => {
+            let store = admin_store().await?;
+            let created =
+                crate::workspaces::create_workspace(&store, &entropy, clock.now_ms(), &name, &allowed_origins).await?;
+            print(
+                json,
+                serde_json::to_value(&created)?,
+                format!(
+                    "Created workspace {} ({}).\nTest secret key: {}\nLive secret key: {}\nThese keys are shown once; store them now.",
+                    created.workspace_id, created.name, created.test_secret_key, created.live_secret_key
+                ),
+            );
+        }
+        Command::Workspace(WorkspaceCommand::List { json }) => {
+            let store = admin_store().await?;
+            let mut rows = Vec::new();
+            for ws in store.list_workspaces().await? {
+                let origins = store.allowed_origins(&ws.id).await?;
+                rows.push(json!({"workspaceId": ws.id.as_str(), "name": ws.name, "createdAt": ws.created_at, "allowedOrigins": origins}));
+            }
+            let human = rows
+                .iter()
+                .map(|r| format!("{}  {}", r["workspaceId"].as_str().unwrap_or_default(), r["name"].as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json, json!({"workspaces": rows}), human);
+        }
+        Command::Workspace(WorkspaceCommand::AllowOrigin { workspace, origins, json }) => {
+            let store = admin_store().await?;
+            let id = WorkspaceId::parse(&workspace).ok_or_else(|| anyhow::anyhow!("--workspace must look like ws_…"))?;
+            if store.find_workspace(&id).await?.is_none() {
+                anyhow::bail!("workspace {workspace} not found");
+            }
+            for origin in crate::workspaces::parse_origins(&origins)? {
+                store.add_allowed_origin(&id, &origin).await?;
+            }
+            let all = store.allowed_origins(&id).await?;
+            print(json, json!({"workspaceId": workspace, "allowedOrigins": all}), format!("Allowed origins: {}", all.join(", ")));
+        }
+        Command::Key(KeyCommand::Create { scope, label, json }) => {
+            let store = admin_store().await?;
+            let scope = scope.scope()?;
+            ensure_workspace(&store, &scope.workspace_id).await?;
+            let created =
+                crate::keys::create_secret_key_in(&store, &entropy, clock.now_ms(), &scope, label.as_deref()).await?;
+            print(json, serde_json::to_value(&created)?, format!("{} (shown once)", created.secret_key));
+        }
+        Command::Key(KeyCommand::List { scope, json }) => {
+            let store = admin_store().await?;
+            let scope = scope.scope()?;
+            let keys = store.list_secret_keys(&scope).await?;
+            let rows: Vec<_> = keys
+                .iter()
+                .map(|k| json!({"id": k.id, "displayPrefix": k.display_prefix, "label": k.label, "createdAt": k.created_at, "lastUsedAt": k.last_used_at, "revokedAt": k.revoked_at}))
+                .collect();
+            let human = keys
+                .iter()
+                .map(|k| format!("{}  {}  {}", k.id, k.display_prefix, if k.revoked_at.is_some() { "revoked" } else { "active" }))
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(json, json!({"keys": rows}), human);
+        }
+        Command::Key(KeyCommand::Revoke { scope, id, json }) => {
+            let store = admin_store().await?;
+            let scope = scope.scope()?;
+            if !store.revoke_secret_key(&scope, &id, clock.now_ms()).await? {
+                anyhow::bail!("no active key {id} in this workspace and environment");
+            }
+            print(json, json!({"id": id, "revoked": true}), format!("Revoked {id}."));
+        }
+        Command::Integration(IntegrationCommand::Enable { scope, platforms, json }) => {
+            let store = admin_store().await?;
+            let scope = scope.scope()?;
+            ensure_workspace(&store, &scope.workspace_id).await?;
+            let catalog = load_catalog()?;
+            for p in &platforms {
+                if catalog.get(p).is_none() {
+                    anyhow::bail!("`{p}` is not in the catalog");
+                }
+            }
+            for p in &platforms {
+                store.enable_integration(&scope, p, clock.now_ms()).await?;
+            }
+            let enabled: Vec<_> = store.enabled_integrations(&scope).await?.into_iter().collect();
+            print(json, json!({"enabled": enabled}), format!("Enabled: {}", enabled.join(", ")));
+        }
+        Command::Integration(IntegrationCommand::Disable { scope, platforms, json }) => {
+            let store = admin_store().await?;
+            let scope = scope.scope()?;
+            for p in &platforms {
+                store.disable_integration(&scope, p).await?;
+            }
+            let enabled: Vec<_> = store.enabled_integrations(&scope).await?.into_iter().collect();
+            print(json, json!({"enabled": enabled}), format!("Enabled: {}", enabled.join(", ")));
+        }
+        Command::Vault(VaultCommand::GenerateKey) => {
+            let mut key = zeroize::Zeroizing::new([0u8; 32]);
+            entropy.fill(&mut *key);
+            println!("{}", base64::engine::general_purpose::STANDARD.encode(*key));
+        }
+    }
+    Ok(())
+}
+
+fn load_catalog() -> Result<portico_catalog::Catalog, anyhow::Error> {
+    let config = Config::from_env(false)?;
+    Ok(portico_catalog::Catalog::load(
+        &portico_catalog::LoadVars { mock_provider_url: Some(config.mock_provider_url.clone()) },
+        config.catalog_dir.as_deref(),
+    )?)
+}
+
+async fn ensure_workspace(store: &Store, id: &WorkspaceId) -> Result<(), anyhow::Error> {
+    if store.find_workspace(id).await?.is_none() {
+        anyhow::bail!("workspace {id} not found");
+    }
+    Ok(())
+}
+

@@ -1,0 +1,345 @@
+//! Connections: creating one from a connect form (checked against the provider before anything
+//! is stored), and the secret-key API to list, read, tag and delete them
+//! (`/v1/vault/connections`, Pica's shape).
+
+pub mod key;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use portico_catalog::Platform;
+use portico_wire::{ConnectionList, ConnectionView};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult, AppJson};
+use crate::keys::SecretKeyAuth;
+use crate::store::connections::{ConnectionFilter, ConnectionRow};
+use crate::store::tokens::TokenRow;
+use crate::tenancy::{Identity, IdentityType, Scope};
+use crate::upstream::{self, Credentials};
+use crate::vault::Binding;
+use crate::AppState;
+pub use key::ConnectionKey;
+
+pub const MAX_TAGS: usize = 32;
+pub const MAX_TAG_LEN: usize = 64;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/vault/connections", get(list_connections))
+        .route(
+            "/v1/vault/connections/{id}",
+            get(get_connection).patch(update_connection).delete(delete_connection),
+        )
+}
+
+/// Where a connection's credentials live in the vault.
+pub fn credentials_binding<'a>(scope: &'a Scope, connection_id: &'a str) -> Binding<'a> {
+    Binding { scope, table: "connections", record_id: connection_id, field: "credentials" }
+}
+
+pub fn view(scope: &Scope, row: &ConnectionRow) -> ConnectionView {
+    ConnectionView {
+        id: row.id.clone(),
+        key: row.connection_key.clone(),
+        platform: row.platform.clone(),
+        environment: scope.environment.as_str().to_string(),
+        identity: row.identity.clone(),
+        identity_type: row.identity_type.clone(),
+        name: row.name.clone(),
+        tags: row.tags.clone(),
+        active: row.active,
+        status: row.status.clone(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+/// Checks tags: at most 32, each 1–64 characters, no control characters, `"` or `\` (so they
+/// stay exact in filters and safe in every display).
+pub fn parse_tags(tags: &[String]) -> Result<Vec<String>, ApiError> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::unprocessable("invalid_tags", format!("At most {MAX_TAGS} tags are allowed.")));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = tag.trim();
+        if tag.is_empty() || tag.chars().count() > MAX_TAG_LEN {
+            return Err(ApiError::unprocessable(
+                "invalid_tags",
+                format!("Each tag must be 1 to {MAX_TAG_LEN} characters."),
+            ));
+        }
+        if tag.chars().any(|c| c.is_control() || c == '"' || c == '\\') {
+            return Err(ApiError::unprocessable(
+                "invalid_tags",
+                "Tags may not contain control characters, quotes or backslashes.",
+            ));
+        }
+        if !out.iter().any(|t| t == tag) {
+            out.push(tag.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Why a connect form was refused, in words for the modal.
+pub fn form_error(platform: &Platform, errors: Vec<portico_catalog::FieldError>) -> ApiError {
+    let details: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+    ApiError::unprocessable(
+        "invalid_fields",
+        format!("Check the {} form: {}.", platform.name, details.join("; ")),
+    )
+}
+
+/// Runs the catalog's verification request with the submitted credentials.
+async fn verify_credentials(state: &AppState, platform: &Platform, creds: &Credentials) -> ApiResult<()> {
+    let Some(verify) = &platform.verify else {
+        return Ok(());
+    };
+    let base = upstream::api_base(platform, creds)
+        .map_err(|e| ApiError::unprocessable("invalid_fields", format!("Check the {} form: {e}.", platform.name)))?;
+    let path = verify.path.render(|n| creds.get(n)).map_err(|e| ApiError::internal(format!("verify path: {e}")))?;
+    let (raw_path, raw_query) = match path.trim_start_matches('/').split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (path.trim_start_matches('/').to_string(), None),
+    };
+    let mut url = upstream::join(&base, &raw_path, raw_query.as_deref())
+        .map_err(|e| ApiError::internal(format!("verify url: {e}")))?;
+    let mut headers = http::HeaderMap::new();
+    for (name, template) in &verify.headers {
+        let value = template.render(|n| creds.get(n)).map_err(|e| ApiError::internal(format!("verify header: {e}")))?;
+        if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(&value)) {
+            headers.insert(name, value);
+        }
+    }
+    upstream::inject(platform, creds, &mut headers, &mut url)
+        .map_err(|e| ApiError::unprocessable("invalid_fields", format!("Check the {} form: {e}.", platform.name)))?;
+    state.private_allow.check_literal(&url).map_err(|e| unreachable_provider(platform, &e.to_string()))?;
+    let method = reqwest::Method::from_bytes(verify.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let response = state
+        .http
+        .request(method, url)
+        .headers(headers)
+        .timeout(std::time::Duration::from_secs(15))
+        .send()
+        .await
+        .map_err(|e| {
+            let why = if e.is_timeout() { "it did not answer in time" } else { "it could not be reached" };
+            tracing::warn!(platform = %platform.slug, error = %e.without_url(), "verification request failed");
+            unreachable_provider(platform, why)
+        })?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    tracing::info!(platform = %platform.slug, status = status.as_u16(), "credentials refused by the provider");
+    if matches!(status.as_u16(), 400 | 401 | 403) {
+        Err(ApiError::unprocessable(
+            "invalid_credentials",
+            format!(
+                "{} did not accept these credentials (HTTP {}). Check them and try again.",
+                platform.name,
+                status.as_u16()
+            ),
+        ))
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "provider_error",
+            format!(
+                "{} answered HTTP {} while we checked the credentials. Nothing was saved; try again later.",
+                platform.name,
+                status.as_u16()
+            ),
+        ))
+    }
+}
+
+fn unreachable_provider(platform: &Platform, why: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "provider_unreachable",
+        format!("We could not check these credentials with {}: {why}. Nothing was saved.", platform.name),
+    )
+}
+
+/// Creates a connection from a connect form submitted under an AuthKit token: the platform must
+/// be enabled and allowed for the token, the values must fit the form, and the provider must
+/// accept them (when the catalog has a verification request). Only then is anything stored.
+pub async fn create_from_form(
+    state: &AppState,
+    token: &TokenRow,
+    platform_slug: &str,
+    values: &BTreeMap<String, String>,
+) -> ApiResult<ConnectionView> {
+    let scope = &token.scope;
+    let platform = crate::catalog::offered_platform(state, token, platform_slug).await?;
+    if !platform.auth_kind.uses_form() {
+        return Err(ApiError::unprocessable(
+            "oauth_required",
+            format!("{} connects through its own sign-in page, not a form.", platform.name),
+        ));
+    }
+    let clean = platform.check_form(values).map_err(|errors| form_error(&platform, errors))?;
+    let creds = Credentials::new(clean);
+    verify_credentials(state, &platform, &creds).await?;
+
+    let now = state.clock.now_ms();
+    let id = format!("conn_{}", crate::clock::random_hex(state.entropy.as_ref(), 16));
+    let key = ConnectionKey {
+        environment: scope.environment,
+        platform: platform.slug.clone(),
+        config_key: "default".into(),
+        id_hex: crate::clock::random_hex(state.entropy.as_ref(), 16),
+        identity: Some(token.identity.as_str().to_string()),
+    };
+    let sealed = state.vault.seal_json(credentials_binding(scope, &id), &creds)?;
+    let row = ConnectionRow {
+        id,
+        platform: platform.slug.clone(),
+        config_key: key.config_key.clone(),
+        connection_key: key.to_string(),
+        identity: Some(token.identity.as_str().to_string()),
+        identity_type: Some(token.identity_type.as_str().to_string()),
+        name: platform.name.clone(),
+        tags: token.tags.clone(),
+        status: "active".into(),
+        active: true,
+        credentials: sealed,
+        vault_key_id: state.vault.active_key_id().to_string(),
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.insert_connection(scope, &row).await?;
+    tracing::info!(
+        workspace = %scope.workspace_id,
+        platform = %row.platform,
+        connection = %row.id,
+        "connection created"
+    );
+    Ok(view(scope, &row))
+}
+
+fn parse_number(name: &str, value: Option<&str>, default: i64, min: i64, max: i64) -> ApiResult<i64> {
+    match value {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::unprocessable(
+                "invalid_query",
+                format!("`{name}` must be a whole number from {min} to {max}."),
+            )),
+        },
+    }
+}
+
+fn comma_list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id))]
+async fn list_connections(
+    State(state): State<AppState>,
+    auth: SecretKeyAuth,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> ApiResult<Json<ConnectionList>> {
+    let q = |name: &str| query.get(name).map(String::as_str);
+    let limit = parse_number("limit", q("limit"), 20, 1, 100)?;
+    let page = parse_number("page", q("page"), 1, 1, 1_000_000)?;
+    let identity = q("identity")
+        .map(|i| Identity::parse(i).map(|i| i.as_str().to_string()))
+        .transpose()
+        .map_err(|e| ApiError::unprocessable("invalid_query", e))?;
+    let identity_type = match q("identityType") {
+        None => None,
+        Some(t) => Some(
+            IdentityType::parse(t)
+                .ok_or_else(|| {
+                    ApiError::unprocessable("invalid_query", format!("`identityType` must be {}.", IdentityType::EXPECTED))
+                })?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    let active = match q("active") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(_) => return Err(ApiError::unprocessable("invalid_query", "`active` must be true or false.")),
+    };
+    let status = match q("status") {
+        None => None,
+        Some(s @ ("active" | "needs_reauth")) => Some(s.to_string()),
+        Some(_) => return Err(ApiError::unprocessable("invalid_query", "`status` must be active or needs_reauth.")),
+    };
+    let keys = comma_list(q("key"));
+    if keys.len() > 100 {
+        return Err(ApiError::unprocessable("invalid_query", "At most 100 keys per request."));
+    }
+    let tags = parse_tags(&comma_list(q("tags")))?;
+    let platform = q("platform").map(str::to_string);
+    let filter = ConnectionFilter { identity, identity_type, platform, keys, tags, active, status };
+    let (rows, total) = state.store.list_connections(&auth.scope, &filter, limit, (page - 1) * limit).await?;
+    Ok(Json(ConnectionList {
+        kind: "Vault Connections".into(),
+        rows: rows.iter().map(|r| view(&auth.scope, r)).collect(),
+        total,
+        pages: (total + limit - 1) / limit,
+        page,
+    }))
+}
+
+async fn load(state: &AppState, scope: &Scope, id: &str) -> ApiResult<ConnectionRow> {
+    state.store.find_connection(scope, id).await?.ok_or_else(|| ApiError::not_found("Connection"))
+}
+
+#[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, connection = %id))]
+async fn get_connection(
+    State(state): State<AppState>,
+    auth: SecretKeyAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConnectionView>> {
+    let row = load(&state, &auth.scope, &id).await?;
+    Ok(Json(view(&auth.scope, &row)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateConnection {
+    tags: Vec<String>,
+}
+
+#[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, connection = %id))]
+async fn update_connection(
+    State(state): State<AppState>,
+    auth: SecretKeyAuth,
+    Path(id): Path<String>,
+    AppJson(body): AppJson<UpdateConnection>,
+) -> ApiResult<Json<ConnectionView>> {
+    let tags = parse_tags(&body.tags)?;
+    if !state.store.update_connection_tags(&auth.scope, &id, &tags, state.clock.now_ms()).await? {
+        return Err(ApiError::not_found("Connection"));
+    }
+    let row = load(&state, &auth.scope, &id).await?;
+    Ok(Json(view(&auth.scope, &row)))
+}
+
+#[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, connection = %id))]
+async fn delete_connection(
+    State(state): State<AppState>,
+    auth: SecretKeyAuth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConnectionView>> {
+    let row = load(&state, &auth.scope, &id).await?;
+    if !state.store.delete_connection(&auth.scope, &id).await? {
+        return Err(ApiError::not_found("Connection"));
+    }
+    tracing::info!(platform = %row.platform, "connection deleted");
+    Ok(Json(view(&auth.scope, &row)))
+}

@@ -1,0 +1,153 @@
+//! Secret keys: `sk_test_…` / `sk_live_…`, for the host's backend only.
+//!
+//! 43 base62 characters (256 bits) after the prefix. Shown once when created, stored as a SHA-256
+//! hash, compared in constant time, revocable, several active per environment for rotation. The
+//! [`SecretKeyAuth`] extractor is the only way a handler gets a [`Scope`] from a secret key.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::clock::random_base62;
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::tenancy::{Environment, Scope};
+use crate::AppState;
+
+const RANDOM_CHARS: usize = 43;
+
+/// A secret key as presented by a caller, syntactically valid.
+pub struct PresentedSecretKey {
+    pub environment: Environment,
+    hash: [u8; 32],
+}
+
+impl PresentedSecretKey {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (environment, random) = if let Some(rest) = text.strip_prefix("sk_test_") {
+            (Environment::Test, rest)
+        } else if let Some(rest) = text.strip_prefix("sk_live_") {
+            (Environment::Live, rest)
+        } else {
+            return None;
+        };
+        if random.len() != RANDOM_CHARS || !random.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return None;
+        }
+        Some(PresentedSecretKey { environment, hash: hash_secret_key(text) })
+    }
+}
+
+pub fn hash_secret_key(text: &str) -> [u8; 32] {
+    Sha256::new_with_prefix(b"portico secret key\0").chain_update(text.as_bytes()).finalize().into()
+}
+
+/// A freshly created key: the only moment its plain text exists.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedSecretKey {
+    pub id: String,
+    pub environment: Environment,
+    pub secret_key: String,
+    pub display_prefix: String,
+}
+
+pub async fn create_secret_key(
+    state: &AppState,
+    scope: &Scope,
+    label: Option<&str>,
+) -> Result<CreatedSecretKey, crate::store::StoreError> {
+    create_secret_key_in(&state.store, state.entropy.as_ref(), state.clock.now_ms(), scope, label).await
+}
+
+pub async fn create_secret_key_in(
+    store: &Store,
+    entropy: &dyn crate::clock::Entropy,
+    now: i64,
+    scope: &Scope,
+    label: Option<&str>,
+) -> Result<CreatedSecretKey, crate::store::StoreError> {
+    let secret = format!("sk_{}_{}", scope.environment, random_base62(entropy, RANDOM_CHARS));
+    let id = format!("key_{}", crate::clock::random_hex(entropy, 12));
+    let display_prefix = format!("{}…", &secret[..12]);
+    store
+        .insert_secret_key(scope, &id, &hash_secret_key(&secret), &display_prefix, label, now)
+        .await?;
+    Ok(CreatedSecretKey { id, environment: scope.environment, secret_key: secret, display_prefix })
+}
+
+/// The authenticated tenant of a secret-key request.
+#[derive(Debug, Clone)]
+pub struct SecretKeyAuth {
+    pub scope: Scope,
+    pub key_id: String,
+}
+
+/// The header names a secret key may arrive in, most specific first.
+fn presented_key(parts: &Parts) -> Option<&str> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    header("x-portico-secret")
+        .or_else(|| header("x-pica-secret"))
+        .or_else(|| header("authorization").and_then(|v| v.strip_prefix("Bearer ")))
+        .map(str::trim)
+}
+
+impl FromRequestParts<AppState> for SecretKeyAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let invalid = || {
+            ApiError::unauthorized("invalid_secret_key", "The secret key is not valid or has been revoked.")
+        };
+        let Some(text) = presented_key(parts) else {
+            return Err(ApiError::unauthorized(
+                "missing_secret_key",
+                "Send your secret key in the x-portico-secret header (or Authorization: Bearer).",
+            ));
+        };
+        let presented = PresentedSecretKey::parse(text).ok_or_else(invalid)?;
+        let (row, stored_hash) =
+            state.store.find_secret_key_by_hash(&presented.hash).await?.ok_or_else(invalid)?;
+        // The lookup used the hash as an index; compare again in constant time so no timing of
+        // ours depends on how much of a guess was right.
+        let equal: bool = stored_hash.as_slice().ct_eq(presented.hash.as_slice()).into();
+        if !equal || row.revoked_at.is_some() || row.scope.environment != presented.environment {
+            return Err(invalid());
+        }
+        state.store.touch_secret_key(&row.scope, &row.id, state.clock.now_ms()).await?;
+        tracing::Span::current().record("workspace", row.scope.workspace_id.as_str());
+        Ok(SecretKeyAuth { scope: row.scope, key_id: row.id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_only_well_formed_keys() {
+        let good = format!("sk_test_{}", "a".repeat(43));
+        assert_eq!(PresentedSecretKey::parse(&good).unwrap().environment, Environment::Test);
+        let live = format!("sk_live_{}", "Z9".repeat(21) + "x");
+        assert_eq!(PresentedSecretKey::parse(&live).unwrap().environment, Environment::Live);
+        for bad in [
+            String::new(),
+            "sk_test_".to_string(),
+            format!("sk_prod_{}", "a".repeat(43)),
+            format!("sk_test_{}", "a".repeat(42)),
+            format!("sk_test_{}!", "a".repeat(42)),
+        ] {
+            assert!(PresentedSecretKey::parse(&bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn hashing_is_stable_and_distinguishes_keys() {
+        let a = format!("sk_test_{}", "a".repeat(43));
+        let b = format!("sk_test_{}", "b".repeat(43));
+        assert_eq!(hash_secret_key(&a), hash_secret_key(&a));
+        assert_ne!(hash_secret_key(&a), hash_secret_key(&b));
+    }
+}

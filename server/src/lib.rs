@@ -1,0 +1,259 @@
+//! Portico's server: the HTTP API, the modal's pages, the vault, the store and passthrough.
+//!
+//! `Application::build(Config)` wires everything; `main.rs` is a shim over [`cli`]. Tests start an
+//! `Application` on port 0 with a fresh database. ARCHITECTURE.md maps these modules to the flow.
+#![forbid(unsafe_code)]
+
+pub mod authkit;
+pub mod catalog;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod connections;
+pub mod demo;
+pub mod error;
+pub mod keys;
+pub mod passthrough;
+pub mod store;
+pub mod telemetry;
+pub mod tenancy;
+pub mod upstream;
+pub mod vault;
+pub mod web;
+pub mod workspaces;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::Router;
+use base64::Engine;
+use leptos::config::LeptosOptions;
+use leptos_axum::LeptosRoutes;
+use portico_catalog::{Catalog, LoadVars};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::{Clock, Entropy, OsEntropy, SystemClock};
+use crate::config::{Config, VaultKeys};
+use crate::error::ApiError;
+use crate::store::Store;
+use crate::upstream::PrivateAllowList;
+use crate::vault::Vault;
+
+/// Everything a handler may use. Time and randomness come from here so tests control them.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub vault: Vault,
+    pub catalog: Arc<Catalog>,
+    pub http: reqwest::Client,
+    pub private_allow: Arc<PrivateAllowList>,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("catalog: {0}")]
+    Catalog(#[from] portico_catalog::CatalogError),
+    #[error("vault: {0}")]
+    Vault(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+/// Loads the vault key ring; in demo mode without a configured key, generates one once into the
+/// data directory and says so loudly.
+pub fn load_vault(config: &Config, entropy: Arc<dyn Entropy>) -> Result<Vault, StartupError> {
+    match &config.vault_keys {
+        VaultKeys::Configured { active, retired } => {
+            let retired: Vec<&[u8; 32]> = retired.iter().map(|k| &*k.0).collect();
+            Ok(Vault::new(&active.0, &retired, entropy))
+        }
+        VaultKeys::DemoFile(path) => {
+            let key = if path.exists() {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| StartupError::Vault(format!("cannot read {}: {e}", path.display())))?;
+                config::VaultKeyMaterial::parse_base64(&path.display().to_string(), &text)?
+            } else {
+                let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+                entropy.fill(&mut *bytes);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StartupError::Vault(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                let text = base64::engine::general_purpose::STANDARD.encode(*bytes);
+                write_private_file(path, text.as_bytes())
+                    .map_err(|e| StartupError::Vault(format!("cannot write {}: {e}", path.display())))?;
+                config::VaultKeyMaterial(bytes)
+            };
+            tracing::warn!(
+                file = %path.display(),
+                "DEMO MODE: the vault key is a generated file next to the database. Anyone with both \
+                 can read every stored credential. Set PORTICO_VAULT_KEY for real use."
+            );
+            Ok(Vault::new(&key.0, &[], entropy))
+        }
+        VaultKeys::Missing => Err(StartupError::Vault(
+            "PORTICO_VAULT_KEY is not set. Generate a key with `portico vault generate-key` and set \
+             PORTICO_VAULT_KEY to it (base64, 32 bytes), or run `portico demo` to try Portico."
+                .into(),
+        )),
+    }
+}
+
+/// Writes a file only its owner can read.
+pub fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+        file.write_all(contents)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+        file.write_all(contents)
+    }
+}
+
+/// Refuses to start when stored credentials are sealed under a key the ring lacks: better a clear
+/// start-up error than every passthrough call failing later.
+async fn check_vault_covers_store(vault: &Vault, store: &Store) -> Result<(), StartupError> {
+    for (key_id, count) in store.vault_key_usage().await? {
+        if !vault.knows_key(&key_id) {
+            return Err(StartupError::Vault(format!(
+                "the database holds {count} credential(s) sealed with vault key {key_id}, which is not \
+                 configured. Add that key to PORTICO_VAULT_RETIRED_KEYS (or restore PORTICO_VAULT_KEY)."
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with(config, Arc::new(SystemClock), Arc::new(OsEntropy)).await
+    }
+
+    /// Builds with the given clock and entropy (tests pass a manual clock).
+    pub async fn build_with(
+        mut config: Config,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+    ) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartupError::Listen { addr: config.listen, source })?;
+        let local = listener.local_addr().map_err(|source| StartupError::Listen { addr: config.listen, source })?;
+        if config.listen.port() == 0 {
+            // Bound to a free port (tests): the public URL follows the real port.
+            config.public_url = format!("http://{local}");
+        }
+        let vault = load_vault(&config, entropy.clone())?;
+        let store = Store::connect(&config.database_url).await?;
+        check_vault_covers_store(&vault, &store).await?;
+        let catalog = Catalog::load(
+            &LoadVars { mock_provider_url: Some(config.mock_provider_url.clone()) },
+            config.catalog_dir.as_deref(),
+        )?;
+        tracing::info!(platforms = catalog.len(), "catalog loaded");
+        let private_allow = Arc::new(PrivateAllowList::new(&config.passthrough_allow_private));
+        let http = upstream::build_client(&config, private_allow.clone());
+        let leptos = LeptosOptions::builder()
+            .output_name("portico")
+            .site_root(config.site_dir.display().to_string())
+            .site_pkg_dir("pkg")
+            .build();
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            vault,
+            catalog: Arc::new(catalog),
+            http,
+            private_allow,
+            clock,
+            entropy,
+            leptos,
+        };
+        let router = build_router(state.clone());
+        Ok(Application { listener, router, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the future `shutdown` resolves.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+}
+
+fn build_router(state: AppState) -> Router {
+    let summaries: Vec<portico_wire::PlatformSummary> = state.catalog.iter().map(|p| p.summary()).collect();
+    let dashboard_context = portico_app::DashboardContext { platforms: Arc::new(summaries) };
+    let routes = leptos_axum::generate_route_list(portico_app::App);
+    let leptos_options = state.leptos.clone();
+    let server_fn_context = dashboard_context.clone();
+    Router::new()
+        .merge(authkit::router())
+        .merge(connections::router())
+        .merge(catalog::router())
+        .merge(passthrough::router())
+        .merge(web::router(&state))
+        .route(
+            "/dashboard/api/{*fn_name}",
+            axum::routing::post(move |request: axum::extract::Request| {
+                let context = server_fn_context.clone();
+                leptos_axum::handle_server_fns_with_context(
+                    move || leptos::context::provide_context(context.clone()),
+                    request,
+                )
+            }),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::context::provide_context(dashboard_context.clone()),
+            move || portico_app::shell(leptos_options.clone()),
+        )
+        .fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                format!("No route for {method} {}", uri.path()),
+            )
+        })
+        .layer(axum::middleware::from_fn(web::security_headers))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .with_state(state)
+}

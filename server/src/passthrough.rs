@@ -1,0 +1,213 @@
+//! `ANY /v1/passthrough/{path}`: the host's backend calls a provider's API through Portico with
+//! its secret key and a connection key; Portico checks ownership, injects the connection's
+//! credentials and streams the request and the answer through unchanged.
+//!
+//! The upstream URL is always the platform's API base plus the caller's path (see
+//! [`crate::upstream::join`]); the host's own `Authorization`, cookies, control and hop-by-hop
+//! headers never reach the provider.
+
+use std::time::Instant;
+
+use axum::body::{Body, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, StatusCode};
+use axum::response::Response;
+use axum::routing::any;
+use axum::Router;
+use portico_catalog::{Action, Platform};
+
+use crate::connections::{credentials_binding, ConnectionKey};
+use crate::error::{ApiError, ApiResult};
+use crate::keys::SecretKeyAuth;
+use crate::upstream::{self, Credentials, UpstreamError};
+use crate::AppState;
+
+const PREFIX: &str = "/v1/passthrough/";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/passthrough/{*path}", any(passthrough))
+}
+
+/// Headers that describe one hop of a connection, not the message (RFC 9110 §7.6.1).
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Request headers the host sends Portico that must not reach the provider.
+fn is_stripped_request_header(name: &HeaderName) -> bool {
+    let n = name.as_str();
+    HOP_BY_HOP.contains(&n)
+        || matches!(n, "host" | "authorization" | "cookie" | "forwarded" | "x-real-ip")
+        || n.starts_with("x-portico-")
+        || n.starts_with("x-pica-")
+        || n.starts_with("x-forwarded-")
+}
+
+fn header<'a>(headers: &'a HeaderMap, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok())).map(str::trim)
+}
+
+/// Whether `raw_path` (relative to the API base) fits an action's `/a/{param}/b` template.
+fn path_fits(template: &str, raw_path: &str) -> bool {
+    let want: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let have: Vec<&str> = raw_path.trim_matches('/').split('/').collect();
+    want.len() == have.len()
+        && want.iter().zip(&have).all(|(w, h)| (w.starts_with('{') && w.ends_with('}') && !h.is_empty()) || w == h)
+}
+
+fn check_action(platform: &Platform, action_id: &str, method: &str, raw_path: &str) -> ApiResult<Action> {
+    let action = platform.action(action_id).ok_or_else(|| {
+        ApiError::bad_request("unknown_action", format!("{} has no action `{action_id}`.", platform.name))
+    })?;
+    if action.method != method {
+        return Err(ApiError::bad_request(
+            "action_mismatch",
+            format!("Action `{action_id}` is {} {}, but this request is {method}.", action.method, action.path),
+        ));
+    }
+    if !path_fits(&action.path, raw_path) {
+        return Err(ApiError::bad_request(
+            "action_mismatch",
+            format!("Action `{action_id}` is {} {}, but this request's path is /{raw_path}.", action.method, action.path),
+        ));
+    }
+    Ok(action.clone())
+}
+
+fn upstream_error(e: UpstreamError) -> ApiError {
+    match e {
+        UpstreamError::BadPath(why) => ApiError::bad_request("invalid_path", format!("The passthrough path is not allowed: {why}.")),
+        UpstreamError::PrivateAddress(_) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream_forbidden",
+            "The provider's address is private and not allow-listed for passthrough (PORTICO_PASSTHROUGH_ALLOW_PRIVATE).",
+        ),
+        other => ApiError::internal(other),
+    }
+}
+
+#[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, platform, connection, action, status))]
+async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request: Request) -> ApiResult<Response> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let key_text = header(&parts.headers, &["x-portico-connection-key", "x-pica-connection-key"]).ok_or_else(|| {
+        ApiError::bad_request("missing_connection_key", "Send the connection key in the x-portico-connection-key header.")
+    })?;
+    let key = ConnectionKey::parse(key_text)
+        .map_err(|e| ApiError::bad_request("invalid_connection_key", format!("{e}.")))?;
+    let not_found = || ApiError::not_found("Connection");
+    if key.environment != auth.scope.environment {
+        return Err(not_found());
+    }
+    let row = state.store.find_connection_by_key(&auth.scope, key_text).await?.ok_or_else(not_found)?;
+    let span = tracing::Span::current();
+    span.record("platform", row.platform.as_str());
+    span.record("connection", row.id.as_str());
+    if row.status != "active" || !row.active {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "connection_inactive",
+            "This connection needs to be reconnected by its user before it can be used.",
+        ));
+    }
+    let platform = state.catalog.get(&row.platform).cloned().ok_or_else(|| {
+        ApiError::new(StatusCode::CONFLICT, "platform_unavailable", format!("Platform `{}` is no longer in the catalog.", row.platform))
+    })?;
+    let creds: Credentials = state.vault.open_json(credentials_binding(&auth.scope, &row.id), &row.credentials)?;
+
+    let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
+    let base = upstream::api_base(&platform, &creds).map_err(upstream_error)?;
+    let mut url = upstream::join(&base, raw_path, parts.uri.query()).map_err(upstream_error)?;
+    if let Some(action_id) = header(&parts.headers, &["x-portico-action-id", "x-pica-action-id"]) {
+        let action = check_action(&platform, action_id, parts.method.as_str(), raw_path)?;
+        span.record("action", action.id.as_str());
+    }
+
+    let mut headers = HeaderMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        if !is_stripped_request_header(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    upstream::inject(&platform, &creds, &mut headers, &mut url).map_err(upstream_error)?;
+    state.private_allow.check_literal(&url).map_err(upstream_error)?;
+
+    let mut outbound = state.http.request(parts.method.clone(), url).headers(headers);
+    if !body.is_end_stream() {
+        outbound = outbound.body(reqwest::Body::wrap_stream(body.into_data_stream()));
+    }
+    let upstream = outbound.send().await.map_err(|e| {
+        let elapsed = started.elapsed().as_millis();
+        let (timeout, private) = (e.is_timeout(), is_private_refusal(&e));
+        tracing::warn!(error = %e.without_url(), elapsed_ms = elapsed as u64, "upstream request failed");
+        if timeout {
+            ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", format!("{} did not answer in time.", platform.name))
+        } else if private {
+            upstream_error(UpstreamError::PrivateAddress(platform.slug.clone()))
+        } else {
+            ApiError::new(StatusCode::BAD_GATEWAY, "upstream_unreachable", format!("{} could not be reached.", platform.name))
+        }
+    })?;
+
+    let status = upstream.status();
+    span.record("status", status.as_u16());
+    tracing::info!(latency_us = started.elapsed().as_micros() as u64, "passthrough");
+    let mut response = Response::builder().status(status);
+    if let Some(out) = response.headers_mut() {
+        for (name, value) in upstream.headers() {
+            if !HOP_BY_HOP.contains(&name.as_str()) {
+                out.append(name.clone(), value.clone());
+            }
+        }
+    }
+    response
+        .body(Body::from_stream(upstream.bytes_stream()))
+        .map_err(ApiError::internal)
+}
+
+/// Whether a send failed because the guarded resolver refused a private address.
+fn is_private_refusal(e: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::PermissionDenied {
+                return true;
+            }
+        }
+        source = err.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_templates_match_whole_segments() {
+        assert!(path_fits("/items/{id}", "items/item-1"));
+        assert!(path_fits("/me", "me"));
+        assert!(!path_fits("/items/{id}", "items"));
+        assert!(!path_fits("/items/{id}", "items/a/b"));
+        assert!(!path_fits("/items/{id}", "other/a"));
+        assert!(!path_fits("/items/{id}", "items/"));
+    }
+
+    #[test]
+    fn control_headers_are_stripped() {
+        for name in ["authorization", "cookie", "host", "x-portico-secret", "x-pica-connection-key", "connection", "x-forwarded-for", "te"] {
+            assert!(is_stripped_request_header(&HeaderName::from_static(name)), "{name}");
+        }
+        for name in ["accept", "content-type", "x-custom", "content-length"] {
+            assert!(!is_stripped_request_header(&HeaderName::from_static(name)), "{name}");
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! Connections: one identity's account on one platform. Credentials are a vault envelope; the row
+//! also names the vault key that sealed them so rotation can count what is left.
+
+use sqlx::Row;
+
+use super::{bind_all, Arg, Backend, Store, StoreError};
+use crate::tenancy::Scope;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub platform: String,
+    pub config_key: String,
+    pub connection_key: String,
+    pub identity: Option<String>,
+    pub identity_type: Option<String>,
+    pub name: String,
+    pub tags: Vec<String>,
+    pub status: String,
+    pub active: bool,
+    pub credentials: Vec<u8>,
+    pub vault_key_id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of `GET /v1/vault/connections`; every one narrows.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionFilter {
+    pub identity: Option<String>,
+    pub identity_type: Option<String>,
+    pub platform: Option<String>,
+    /// Any of these connection keys.
+    pub keys: Vec<String>,
+    /// All of these tags.
+    pub tags: Vec<String>,
+    pub active: Option<bool>,
+    pub status: Option<String>,
+}
+
+const COLUMNS: &str = "id, platform, config_key, connection_key, identity, identity_type, name, tags, \
+                       status, active, credentials, vault_key_id, created_at, updated_at";
+
+fn connection_from(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, StoreError> {
+    let tags: String = row.try_get("tags")?;
+    let active: i64 = row.try_get("active")?;
+    Ok(ConnectionRow {
+        id: row.try_get("id")?,
+        platform: row.try_get("platform")?,
+        config_key: row.try_get("config_key")?,
+        connection_key: row.try_get("connection_key")?,
+        identity: row.try_get("identity")?,
+        identity_type: row.try_get("identity_type")?,
+        name: row.try_get("name")?,
+        tags: serde_json::from_str(&tags).map_err(|_| StoreError::Corrupt("connections.tags".into()))?,
+        status: row.try_get("status")?,
+        active: active != 0,
+        credentials: row.try_get("credentials")?,
+        vault_key_id: row.try_get("vault_key_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    pub async fn insert_connection(&self, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO connections (id, workspace_id, environment, platform, config_key, connection_key, \
+             identity, identity_type, name, tags, status, active, credentials, vault_key_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        )
+        .bind(c.id.as_str())
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(c.platform.as_str())
+        .bind(c.config_key.as_str())
+        .bind(c.connection_key.as_str())
+        .bind(c.identity.as_deref())
+        .bind(c.identity_type.as_deref())
+        .bind(c.name.as_str())
+        .bind(serde_json::to_string(&c.tags).unwrap_or_else(|_| "[]".into()))
+        .bind(c.status.as_str())
+        .bind(i64::from(c.active))
+        .bind(c.credentials.as_slice())
+        .bind(c.vault_key_id.as_str())
+        .bind(c.created_at)
+        .bind(c.updated_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn find_connection(&self, scope: &Scope, id: &str) -> Result<Option<ConnectionRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections WHERE workspace_id = $1 AND environment = $2 AND id = $3"
+        ))
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|r| connection_from(&r))
+        .transpose()
+    }
+
+    pub async fn find_connection_by_key(
+        &self,
+        scope: &Scope,
+        connection_key: &str,
+    ) -> Result<Option<ConnectionRow>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM connections WHERE workspace_id = $1 AND environment = $2 AND connection_key = $3"
+        ))
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(connection_key)
+        .fetch_optional(self.pool())
+        .await?
+        .map(|r| connection_from(&r))
+        .transpose()
+    }
+
+    /// One page of connections, newest first, and the total matching the filter.
+    pub async fn list_connections(
+        &self,
+        scope: &Scope,
+        filter: &ConnectionFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<ConnectionRow>, i64), StoreError> {
+        let mut args = vec![
+            Arg::Text(scope.workspace_id.as_str().to_string()),
+            Arg::Text(scope.environment.as_str().to_string()),
+        ];
+        let mut sql = String::from("WHERE workspace_id = $1 AND environment = $2");
+        let mut push = |sql: &mut String, clause: &str, arg: Arg| {
+            args.push(arg);
+            sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
+        };
+        if let Some(identity) = &filter.identity {
+            push(&mut sql, " AND identity = $?", Arg::Text(identity.clone()));
+        }
+        if let Some(kind) = &filter.identity_type {
+            push(&mut sql, " AND identity_type = $?", Arg::Text(kind.clone()));
+        }
+        if let Some(platform) = &filter.platform {
+            push(&mut sql, " AND platform = $?", Arg::Text(platform.clone()));
+        }
+        if let Some(active) = filter.active {
+            push(&mut sql, " AND active = $?", Arg::Int(i64::from(active)));
+        }
+        if let Some(status) = &filter.status {
+            push(&mut sql, " AND status = $?", Arg::Text(status.clone()));
+        }
+        if !filter.keys.is_empty() {
+            sql.push_str(" AND connection_key IN (");
+            for (i, key) in filter.keys.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                push(&mut sql, "$?", Arg::Text(key.clone()));
+            }
+            sql.push(')');
+        }
+        // Tags are stored as a JSON array and may not contain `"` or `\` (validated on the way
+        // in), so `"tag"` occurs in the text exactly when the array holds the tag.
+        let contains = match self.backend() {
+            Backend::Sqlite => " AND instr(tags, $?) > 0",
+            Backend::Postgres => " AND strpos(tags, $?) > 0",
+        };
+        for tag in &filter.tags {
+            push(&mut sql, contains, Arg::Text(format!("\"{tag}\"")));
+        }
+
+        let count_sql = format!("SELECT COUNT(*) AS total FROM connections {sql}");
+        let total: i64 = bind_all(sqlx::query(&count_sql), &args)
+            .fetch_one(self.pool())
+            .await?
+            .try_get("total")?;
+        let n = args.len();
+        let page_sql = format!(
+            "SELECT {COLUMNS} FROM connections {sql} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut page_args = args.clone();
+        page_args.push(Arg::Int(limit));
+        page_args.push(Arg::Int(offset));
+        let rows = bind_all(sqlx::query(&page_sql), &page_args).fetch_all(self.pool()).await?;
+        let rows = rows.iter().map(connection_from).collect::<Result<Vec<_>, _>>()?;
+        Ok((rows, total))
+    }
+
+    pub async fn update_connection_tags(
+        &self,
+        scope: &Scope,
+        id: &str,
+        tags: &[String],
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE connections SET tags = $1, updated_at = $2 WHERE workspace_id = $3 AND environment = $4 AND id = $5",
+        )
+        .bind(serde_json::to_string(tags).unwrap_or_else(|_| "[]".into()))
+        .bind(now)
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn delete_connection(&self, scope: &Scope, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM connections WHERE workspace_id = $1 AND environment = $2 AND id = $3")
+            .bind(scope.workspace_id.as_str())
+            .bind(scope.environment.as_str())
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Store {
+    /// The vault keys that seal at least one stored credential, with their counts.
+    pub async fn vault_key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT vault_key_id, COUNT(*) AS n FROM connections GROUP BY vault_key_id ORDER BY vault_key_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("vault_key_id")?, r.try_get("n")?)))
+            .collect()
+    }
+}

@@ -1,0 +1,409 @@
+//! How Portico reaches a provider: the upstream URL (API base + the caller's path, never leaving
+//! the base), credential injection from the catalog's templates, and an HTTP client that follows
+//! no redirects, times out, and refuses loopback / private / link-local / CGNAT / ULA addresses
+//! unless the operator allow-listed the origin. Used by passthrough and by the verification
+//! request a connect form runs before storing a credential.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use base64::Engine;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use portico_catalog::{Platform, Template};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use serde::{Deserialize, Serialize};
+use url::Url;
+use zeroize::Zeroize;
+
+use crate::config::Config;
+
+/// A connection's credentials and settings, as sealed in the vault: `apiKey`, `username`,
+/// `password`, `accessToken`, `connectionConfig.<name>`…  Wiped from memory when dropped; never
+/// printed.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Credentials(BTreeMap<String, String>);
+
+impl Credentials {
+    pub fn new(values: BTreeMap<String, String>) -> Self {
+        Credentials(values)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}
+
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        for value in self.0.values_mut() {
+            value.zeroize();
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()?;
+        f.write_str(" (values redacted)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("the path is not allowed: {0}")]
+    BadPath(&'static str),
+    #[error("the connection's settings do not form a valid API URL: {0}")]
+    BadBase(String),
+    #[error("a credential template could not be filled: {0}")]
+    Template(String),
+    #[error("the upstream address {0} is private and not allow-listed")]
+    PrivateAddress(String),
+}
+
+/// `connectionConfig` values may end up in a host name: letters, digits, `-`, `.` and `_` only,
+/// so a value can never add a path, a port, credentials or another host.
+fn url_safe(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 253
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+}
+
+fn render_url(template: &Template, creds: &Credentials) -> Result<Url, UpstreamError> {
+    for var in template.variables() {
+        if let Some(value) = creds.get(var) {
+            if !url_safe(value) {
+                return Err(UpstreamError::BadBase(format!(
+                    "`{var}` may only hold letters, digits, `-`, `.` and `_`"
+                )));
+            }
+        }
+    }
+    let text = template.render(|n| creds.get(n)).map_err(|e| UpstreamError::BadBase(e.to_string()))?;
+    let url = Url::parse(&text).map_err(|e| UpstreamError::BadBase(e.to_string()))?;
+    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
+        return Err(UpstreamError::BadBase("not a base URL".into()));
+    }
+    Ok(url)
+}
+
+/// The platform's API base for this connection.
+pub fn api_base(platform: &Platform, creds: &Credentials) -> Result<Url, UpstreamError> {
+    render_url(&platform.api_base_url, creds)
+}
+
+/// Joins the caller's raw (still percent-encoded) path and query onto the base, refusing anything
+/// that could leave it: `..` in any spelling, backslashes, `//`, control characters, or a result
+/// whose origin or path prefix differs from the base's.
+pub fn join(base: &Url, raw_path: &str, raw_query: Option<&str>) -> Result<Url, UpstreamError> {
+    let lowered = raw_path.to_ascii_lowercase();
+    if raw_path.starts_with('/') || raw_path.contains("//") {
+        return Err(UpstreamError::BadPath("empty segments (`//`) are not allowed"));
+    }
+    if raw_path.contains('\\') || lowered.contains("%5c") {
+        return Err(UpstreamError::BadPath("backslashes are not allowed"));
+    }
+    if lowered.contains("%2f") {
+        return Err(UpstreamError::BadPath("encoded slashes are not allowed"));
+    }
+    if raw_path.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#' || b == b'?') {
+        return Err(UpstreamError::BadPath("control characters, spaces, `#` and `?` are not allowed in the path"));
+    }
+    let decoded_dots = lowered.replace("%2e", ".");
+    if decoded_dots.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err(UpstreamError::BadPath("`.` and `..` segments are not allowed"));
+    }
+    if lowered.contains("%25") {
+        return Err(UpstreamError::BadPath("double percent-encoding is not allowed"));
+    }
+    if let Some(q) = raw_query {
+        if q.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#') {
+            return Err(UpstreamError::BadPath("control characters, spaces and `#` are not allowed in the query"));
+        }
+    }
+    let base_path = base.path().trim_end_matches('/');
+    let mut text = format!("{}{}/{}", base.origin().ascii_serialization(), base_path, raw_path);
+    if let Some(q) = raw_query.filter(|q| !q.is_empty()) {
+        text.push('?');
+        text.push_str(q);
+    }
+    let url = Url::parse(&text).map_err(|_| UpstreamError::BadPath("the path does not form a valid URL"))?;
+    if url.origin() != base.origin() {
+        return Err(UpstreamError::BadPath("the path may not change the upstream host"));
+    }
+    let prefix = format!("{base_path}/");
+    if !(url.path() == base_path || url.path().starts_with(&prefix)) {
+        return Err(UpstreamError::BadPath("the path may not leave the API base"));
+    }
+    Ok(url)
+}
+
+/// Puts the credential where the catalog says: headers, query parameters or basic auth.
+pub fn inject(
+    platform: &Platform,
+    creds: &Credentials,
+    headers: &mut HeaderMap,
+    url: &mut Url,
+) -> Result<(), UpstreamError> {
+    let render = |t: &Template| t.render(|n| creds.get(n)).map_err(|e| UpstreamError::Template(e.to_string()));
+    for (name, template) in &platform.inject.headers {
+        let value = render(template)?;
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| UpstreamError::Template(format!("the {name} header value is not valid")))?;
+        value.set_sensitive(true);
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| UpstreamError::Template(format!("`{name}` is not a header name")))?;
+        headers.insert(name, value);
+    }
+    if !platform.inject.query.is_empty() {
+        let rendered = platform
+            .inject
+            .query
+            .iter()
+            .map(|(name, t)| Ok((name.clone(), render(t)?)))
+            .collect::<Result<Vec<_>, UpstreamError>>()?;
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !rendered.iter().any(|(name, _)| name == k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let mut pairs = url.query_pairs_mut();
+        pairs.clear();
+        for (k, v) in kept.iter().chain(rendered.iter()) {
+            pairs.append_pair(k, v);
+        }
+    }
+    if let Some((user, pass)) = &platform.inject.basic {
+        let raw = format!("{}:{}", render(user)?, render(pass)?);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
+        let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+            .map_err(|_| UpstreamError::Template("basic credentials are not valid".into()))?;
+        value.set_sensitive(true);
+        headers.insert(http::header::AUTHORIZATION, value);
+    }
+    Ok(())
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local, CGNAT, ULA,
+/// multicast, documentation or unspecified).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x64 && s[1] == 0xff9b))
+        }
+    }
+}
+
+/// The operator's allow-list of origins that may resolve to private addresses.
+#[derive(Debug, Clone, Default)]
+pub struct PrivateAllowList {
+    origins: HashSet<String>,
+    hosts: HashSet<String>,
+}
+
+impl PrivateAllowList {
+    pub fn new(origins: &[String]) -> Self {
+        let hosts = origins
+            .iter()
+            .filter_map(|o| Url::parse(o).ok())
+            .filter_map(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase()))
+            .collect();
+        PrivateAllowList { origins: origins.iter().cloned().collect(), hosts }
+    }
+
+    pub fn allows_origin(&self, url: &Url) -> bool {
+        self.origins.contains(&url.origin().ascii_serialization())
+    }
+
+    /// Refuses a URL whose host is a private IP literal (the resolver never sees those).
+    pub fn check_literal(&self, url: &Url) -> Result<(), UpstreamError> {
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+            _ => return Ok(()),
+        };
+        if is_public(ip) || self.allows_origin(url) {
+            Ok(())
+        } else {
+            Err(UpstreamError::PrivateAddress(url.origin().ascii_serialization()))
+        }
+    }
+}
+
+/// Resolves names, then drops private addresses unless the host is allow-listed: checking the
+/// address actually connected to defeats DNS rebinding, which a check of the name alone misses.
+struct GuardedResolver {
+    allow: Arc<PrivateAllowList>,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_ascii_lowercase();
+        let allowed = self.allow.hosts.contains(&host);
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<SocketAddr> =
+                addrs.into_iter().filter(|a| allowed || is_public(a.ip())).collect();
+            if usable.is_empty() {
+                let err = std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!("{host} resolves only to private addresses"),
+                );
+                return Err(Box::new(err) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(usable.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The client for every call to a provider.
+pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.passthrough_connect_timeout)
+        .timeout(config.passthrough_timeout)
+        .pool_idle_timeout(std::time::Duration::from_secs(60))
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
+        .dns_resolver(Arc::new(GuardedResolver { allow }))
+        .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn base() -> Url {
+        Url::parse("https://api.example.com/v2").unwrap()
+    }
+
+    #[test]
+    fn joins_ordinary_paths_and_queries() {
+        let url = join(&base(), "repos/o/r/issues", Some("state=open&per_page=5")).unwrap();
+        assert_eq!(url.as_str(), "https://api.example.com/v2/repos/o/r/issues?state=open&per_page=5");
+        let url = join(&Url::parse("https://api.example.com").unwrap(), "users/@me", None).unwrap();
+        assert_eq!(url.as_str(), "https://api.example.com/users/@me");
+        let url = join(&base(), "a%20b", None).unwrap();
+        assert_eq!(url.path(), "/v2/a%20b");
+    }
+
+    /// Every trick for leaving the base, each refused.
+    #[test]
+    fn refuses_every_escape() {
+        let cases = [
+            "/evil.com/x",
+            "/@evil.com",
+            "..",
+            "../admin",
+            "a/../../admin",
+            "%2e%2e/admin",
+            "%2E%2E/admin",
+            ".%2e/admin",
+            "a/%2e%2e%2fadmin",
+            "..%2fadmin",
+            "a\\..\\admin",
+            "a%5c..%5cadmin",
+            "a//b",
+            "http://evil.com/",
+            "https:%2f%2fevil.com",
+            "a%252e%252e/admin",
+            "a\r\nHost: evil.com",
+            "a#frag",
+            "./x",
+        ];
+        for case in cases {
+            assert!(join(&base(), case, None).is_err(), "{case} was accepted");
+        }
+    }
+
+    #[test]
+    fn an_at_sign_cannot_become_userinfo() {
+        let url = join(&Url::parse("https://api.example.com").unwrap(), "@evil.com/x", None).unwrap();
+        assert_eq!(url.host_str(), Some("api.example.com"));
+    }
+
+    #[test]
+    fn classifies_addresses() {
+        for private in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+            "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "1.1.1.1", "2606:4700::1111", "100.128.0.1"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn private_literals_need_the_allow_list() {
+        let none = PrivateAllowList::new(&[]);
+        let mock = Url::parse("http://127.0.0.1:4010/api/me").unwrap();
+        assert!(none.check_literal(&mock).is_err());
+        assert!(none.check_literal(&Url::parse("http://[::1]:80/").unwrap()).is_err());
+        assert!(none.check_literal(&Url::parse("https://api.github.com/").unwrap()).is_ok());
+        let allowed = PrivateAllowList::new(&["http://127.0.0.1:4010".to_string()]);
+        assert!(allowed.check_literal(&mock).is_ok());
+        let other_port = Url::parse("http://127.0.0.1:4011/").unwrap();
+        assert!(allowed.check_literal(&other_port).is_err(), "the allow-list is per origin");
+    }
+
+    #[test]
+    fn connection_settings_cannot_inject_hosts() {
+        let t = Template::parse("https://${connectionConfig.subdomain}.zendesk.com/api/v2").unwrap();
+        let ok = Credentials::new(BTreeMap::from([("connectionConfig.subdomain".into(), "acme".into())]));
+        assert_eq!(render_url(&t, &ok).unwrap().host_str(), Some("acme.zendesk.com"));
+        for evil in ["evil.com/x?", "evil.com#", "a@evil.com", "evil.com:443", "a b"] {
+            let c = Credentials::new(BTreeMap::from([("connectionConfig.subdomain".into(), evil.into())]));
+            assert!(render_url(&t, &c).is_err(), "{evil}");
+        }
+    }
+
+    #[test]
+    fn credentials_never_print_their_values() {
+        let c = Credentials::new(BTreeMap::from([("apiKey".into(), "sekrit-value".into())]));
+        let shown = format!("{c:?}");
+        assert!(shown.contains("apiKey") && !shown.contains("sekrit-value"), "{shown}");
+    }
+
+    proptest! {
+        /// Whatever the caller sends, an accepted URL stays on the base's origin and under its path.
+        #[test]
+        fn joined_urls_stay_under_the_base(path in "[a-zA-Z0-9./%@:\\\\_~-]{0,40}", query in proptest::option::of("[a-z0-9=&%./]{0,20}")) {
+            if let Ok(url) = join(&base(), &path, query.as_deref()) {
+                prop_assert_eq!(url.origin(), base().origin());
+                prop_assert!(url.path() == "/v2" || url.path().starts_with("/v2/"), "{}", url);
+            }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! What browsers load from Portico: the embed loader (`/embed.js`), the modal page (`/modal`, in
+//! the host's iframe) and the hosted connect page (`/connect/{link}`), their assets, logos, and
+//! the health probes. Also the security headers every response carries.
+//!
+//! The loader, the modal's page shell, its boot script, its CSS and the logos are compiled into
+//! the binary; only the two WASM bundles are read from the site directory.
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use include_dir::{include_dir, Dir};
+use serde::Deserialize;
+use tower_http::services::ServeDir;
+
+use crate::config::parse_origin;
+use crate::AppState;
+
+static PUBLIC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../public");
+const EMBED_JS: &str = include_str!("../../public/embed.js");
+const MODAL_CSS: &str = include_str!("../../style/modal.css");
+const MODAL_BOOT_JS: &str = include_str!("../../frontend/boot.js");
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let site = &state.config.site_dir;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/embed.js", get(embed_js))
+        .route("/modal", get(modal_page))
+        .route("/connect/{link}", get(connect_page))
+        .route("/modal/boot.js", get(modal_boot))
+        .route("/modal/modal.css", get(modal_css))
+        .route("/logos/{file}", get(logo))
+        .nest_service("/modal/pkg", ServeDir::new(site.join("modal")))
+        .nest_service("/pkg", ServeDir::new(site.join("pkg")))
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            crate::error::ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_ready",
+                "The database cannot be reached.",
+            )
+            .into_response()
+        }
+    }
+}
+
+fn asset(content_type: &'static str, body: &'static str, cache: &'static str) -> Response {
+    (
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache)],
+        body,
+    )
+        .into_response()
+}
+
+async fn embed_js() -> Response {
+    // Hosts load this from their pages; a short cache keeps fixes rolling out quickly.
+    let mut response = asset("text/javascript; charset=utf-8", EMBED_JS, "public, max-age=300");
+    response
+        .headers_mut()
+        .insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+    response
+}
+
+async fn modal_boot() -> Response {
+    asset("text/javascript; charset=utf-8", MODAL_BOOT_JS, "no-cache")
+}
+
+async fn modal_css() -> Response {
+    asset("text/css; charset=utf-8", MODAL_CSS, "no-cache")
+}
+
+async fn logo(Path(file): Path<String>) -> Response {
+    let valid = file.ends_with(".svg")
+        && file.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !file.contains("..");
+    let found = valid.then(|| PUBLIC.get_file(format!("logos/{file}"))).flatten();
+    match found {
+        Some(f) => (
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+                (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+                // SVG can carry script; served as an image with a locked-down policy it cannot run.
+                (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'")),
+            ],
+            f.contents(),
+        )
+            .into_response(),
+        None => crate::error::ApiError::not_found("Logo").into_response(),
+    }
+}
+
+/// The modal's page. `mode` is `embedded` (in a host's iframe) or `page` (hosted connect link).
+fn modal_html(mode: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Connect an integration</title>
+<link rel="stylesheet" href="/modal/modal.css">
+<link rel="modulepreload" href="/modal/pkg/portico_modal.js">
+<link rel="preload" href="/modal/pkg/portico_modal_bg.wasm" as="fetch" type="application/wasm" crossorigin>
+</head>
+<body data-mode="{mode}">
+<div id="portico-root"><div class="pm-backdrop"><div class="pm-dialog pm-center" role="status"><div class="pm-spinner" aria-hidden="true"></div><p>Loading…</p></div></div></div>
+<noscript>Connecting an integration needs JavaScript.</noscript>
+<script type="module" src="/modal/boot.js"></script>
+</body>
+</html>"#
+    )
+}
+
+fn modal_csp(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors {frame_ancestors}"
+    )
+}
+
+fn html_response(body: String, csp: String) -> Response {
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+        body,
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+#[derive(Debug, Deserialize)]
+struct ModalQuery {
+    parent: Option<String>,
+}
+
+/// The iframe page. The loader names the host page's origin in `?parent=`; it may frame the modal
+/// only if some workspace allows that origin (checked again against the token's own workspace
+/// once the token arrives). The browser enforces `frame-ancestors`, so a false `parent` only
+/// blocks the frame.
+async fn modal_page(State(state): State<AppState>, Query(query): Query<ModalQuery>) -> Response {
+    let ancestors = match query.parent.as_deref().map(|p| parse_origin("parent", p)) {
+        Some(Ok(origin)) => match state.store.origin_allowed_anywhere(&origin).await {
+            Ok(true) => origin,
+            Ok(false) => "'none'".to_string(),
+            Err(e) => return crate::error::ApiError::from(e).into_response(),
+        },
+        _ => "'none'".to_string(),
+    };
+    html_response(modal_html("embedded"), modal_csp(&ancestors))
+}
+
+async fn connect_page(Path(link): Path<String>) -> Response {
+    if crate::authkit::parse_link(&link).is_none() {
+        return crate::error::ApiError::not_found("Connect link").into_response();
+    }
+    html_response(modal_html("page"), modal_csp("'none'"))
+}
+
+/// Headers on every response: no MIME sniffing, no referrer leaks, and no framing unless the
+/// route set its own policy (only the modal page does).
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
+        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    }
+    response
+}

@@ -1,0 +1,343 @@
+//! `cargo xtask`: the README's two commands and what they need.
+//!
+//!   cargo xtask demo    set up, build, and run the demo (Portico + mock provider + demo host)
+//!   cargo xtask test    set up, build, and run every test (cargo tests on SQLite and PostgreSQL,
+//!                       then Playwright in headless Chromium)
+//!   cargo xtask setup   only install what is missing (each step skipped when satisfied)
+//!   cargo xtask build   set up, then build the two WASM bundles and the `portico` binary
+//!   cargo xtask sizes   print the bundles' raw and gzip sizes
+//!
+//! Set-up installs, only when missing: the wasm32 target, cargo-leptos and the wasm-bindgen CLI
+//! pinned to the versions this workspace needs, npm `binaryen` (wasm-opt) and the end-to-end
+//! suite's npm packages, and Debian's Chromium. Nothing is downloaded from GitHub at run time.
+#![forbid(unsafe_code)]
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+const CARGO_LEPTOS_VERSION: &str = "0.3.10";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const DEFAULT_TEST_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let started = Instant::now();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup(),
+        Some("build") => setup().and_then(|_| build()),
+        Some("demo") => setup().and_then(|_| build()).and_then(|_| demo(&args[1..])),
+        Some("test") => setup().and_then(|_| build()).and_then(|_| test()),
+        Some("sizes") => sizes(),
+        _ => {
+            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => {
+            eprintln!("xtask: done in {:.0?}", started.elapsed());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+fn target_dir() -> PathBuf {
+    match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                root().join(dir)
+            }
+        }
+        None => root().join("target"),
+    }
+}
+
+/// Where the browser assets end up (cargo-leptos's `site-root`, relative to the workspace).
+fn site_dir() -> PathBuf {
+    root().join("target").join("site")
+}
+
+fn cargo_home_bin() -> PathBuf {
+    env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default()
+        .join("bin")
+}
+
+/// PATH with npm's binaryen and cargo's bin first: cargo-leptos takes wasm-opt and wasm-bindgen
+/// from PATH, and Debian's binaryen must never win.
+fn tool_path() -> OsString {
+    let mut dirs = vec![root().join("xtask/node_modules/.bin"), cargo_home_bin()];
+    if let Some(path) = env::var_os("PATH") {
+        dirs.extend(env::split_paths(&path));
+    }
+    env::join_paths(dirs).unwrap_or_default()
+}
+
+fn cmd(program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.env("PATH", tool_path());
+    c
+}
+
+fn run(what: &str, command: &mut Command) -> Result<()> {
+    eprintln!("xtask: {what}");
+    let status = command.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what}: failed ({status})"))
+    }
+}
+
+fn output(command: &mut Command) -> Option<String> {
+    let out = command.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.
+fn locked_wasm_bindgen_version() -> Result<String> {
+    let lock = fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+                return Ok(version.trim_matches('"').to_string());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn setup() -> Result<()> {
+    let started = Instant::now();
+    // 1. The wasm target.
+    let targets = output(cmd("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if targets.lines().any(|l| l.trim() == WASM_TARGET) {
+        eprintln!("xtask: ✓ rust target {WASM_TARGET}");
+    } else {
+        run("installing the wasm32 target", cmd("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+
+    // 2. cargo-leptos, pinned (0.3.11 needs a newer rustc).
+    let have = output(cmd("cargo").args(["leptos", "--version"])).unwrap_or_default();
+    if have.contains(CARGO_LEPTOS_VERSION) {
+        eprintln!("xtask: ✓ cargo-leptos {CARGO_LEPTOS_VERSION}");
+    } else {
+        install_crate("cargo-leptos", CARGO_LEPTOS_VERSION, true)?;
+    }
+
+    // 3. The wasm-bindgen CLI, exactly the library's version.
+    let wanted = locked_wasm_bindgen_version()?;
+    let have = output(cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(wanted.as_str()) {
+        eprintln!("xtask: ✓ wasm-bindgen {wanted}");
+    } else {
+        // Without --locked: the CLI's own lockfile wants a crate version the registry lacks.
+        install_crate("wasm-bindgen-cli", &wanted, false)?;
+    }
+
+    // 4. npm packages: wasm-opt for the build, Playwright for the end-to-end suite.
+    npm_ci(&root().join("xtask"))?;
+    npm_ci(&root().join("end2end"))?;
+
+    // 5. Chromium from Debian (Playwright cannot download its own browser here).
+    if Path::new("/usr/bin/chromium").exists() {
+        eprintln!("xtask: ✓ chromium");
+    } else {
+        let root_user = output(&mut Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+        let sudo = if root_user { vec![] } else { vec!["sudo".to_string(), "-n".to_string()] };
+        let apt = |args: &[&str]| {
+            let mut all: Vec<String> = sudo.clone();
+            all.push("apt-get".into());
+            all.extend(args.iter().map(|s| s.to_string()));
+            let mut c = Command::new(&all[0]);
+            c.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+            c
+        };
+        run("apt-get update", &mut apt(&["update", "-q"]))?;
+        run("installing chromium", &mut apt(&["install", "-y", "-q", "chromium"]))?;
+    }
+    eprintln!("xtask: set-up complete in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+fn install_crate(name: &str, version: &str, locked: bool) -> Result<()> {
+    if output(cmd("cargo").args(["binstall", "--version"])).is_some() {
+        let spec = format!("{name}@{version}");
+        if run(&format!("cargo binstall {spec}"), cmd("cargo").args(["binstall", "-y", "--no-confirm", &spec])).is_ok() {
+            return Ok(());
+        }
+        eprintln!("xtask: cargo binstall failed; building {name} from source instead");
+    }
+    let mut c = cmd("cargo");
+    c.args(["install", name, "--version", version]);
+    if locked {
+        c.arg("--locked");
+    }
+    run(&format!("installing {name} {version} (a one-time build of several minutes)"), &mut c)
+}
+
+/// `npm ci` when node_modules is missing or older than the lockfile.
+fn npm_ci(dir: &Path) -> Result<()> {
+    let lock = dir.join("package-lock.json");
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = matches!((modified(&lock), modified(&stamp)), (Some(l), Some(s)) if s >= l);
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if fresh {
+        eprintln!("xtask: ✓ npm packages in {name}/");
+        return Ok(());
+    }
+    run(
+        &format!("npm ci in {name}/"),
+        cmd("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
+    )
+}
+
+fn build() -> Result<()> {
+    let root = root();
+    // The dashboard (app/: SSR + hydrate) through cargo-leptos; the server binary is built by
+    // plain cargo below so tests and the demo share one build.
+    run(
+        "building the dashboard bundle (cargo leptos build --release --frontend-only)",
+        cmd("cargo").args(["leptos", "build", "--release", "--frontend-only"]).current_dir(&root),
+    )?;
+    build_modal()?;
+    run("building the portico binary", cmd("cargo").args(["build", "-p", "portico"]).current_dir(&root))?;
+    Ok(())
+}
+
+/// The modal (frontend/: client-side only), which cargo-leptos does not build: cargo for wasm32
+/// in its own target directory (its Leptos features must not mix with the dashboard's), then
+/// wasm-bindgen and wasm-opt.
+fn build_modal() -> Result<()> {
+    let root = root();
+    let wasm_target_dir = target_dir().join("modal-wasm");
+    run(
+        "building the modal bundle (frontend/)",
+        cmd("cargo")
+            .args(["build", "-p", "portico-modal", "--lib", "--target", WASM_TARGET, "--profile", "wasm-release"])
+            .arg("--target-dir")
+            .arg(&wasm_target_dir)
+            .current_dir(&root),
+    )?;
+    let wasm = wasm_target_dir.join(WASM_TARGET).join("wasm-release").join("portico_modal.wasm");
+    let out = site_dir().join("modal");
+    fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    run(
+        "wasm-bindgen (modal)",
+        cmd("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-name", "portico_modal", "--out-dir"])
+            .arg(&out)
+            .arg(&wasm),
+    )?;
+    let bundle = out.join("portico_modal_bg.wasm");
+    run(
+        "wasm-opt -Oz (modal)",
+        cmd("wasm-opt")
+            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-reference-types", "--enable-multivalue", "--enable-mutable-globals", "-o"])
+            .arg(&bundle)
+            .arg(&bundle),
+    )?;
+    Ok(())
+}
+
+fn portico_bin() -> PathBuf {
+    target_dir().join("debug").join("portico")
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    let mut c = cmd(&portico_bin().to_string_lossy());
+    c.arg("demo").args(args).current_dir(root());
+    c.env("PORTICO_SITE_DIR", site_dir());
+    run("starting the demo", &mut c)
+}
+
+fn postgres_reachable(url: &str) -> bool {
+    let host_port = url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432");
+    host_port
+        .parse::<SocketAddr>()
+        .ok()
+        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok())
+}
+
+fn test() -> Result<()> {
+    let root = root();
+    let postgres = env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES.to_string());
+    let mut cargo_test = cmd("cargo");
+    cargo_test.arg("test").current_dir(&root);
+    if postgres_reachable(&postgres) {
+        eprintln!("xtask: PostgreSQL reachable: the integration tests run on SQLite and PostgreSQL");
+        cargo_test.env("PORTICO_TEST_POSTGRES_URL", &postgres);
+    } else {
+        eprintln!("xtask: NOTICE: PostgreSQL is not reachable at {postgres}; its half of the integration tests is skipped");
+        cargo_test.env("PORTICO_TEST_POSTGRES_URL", "off");
+    }
+    run("cargo test (unit + integration)", &mut cargo_test)?;
+    run(
+        "Playwright end-to-end suite (headless Chromium)",
+        cmd("npx")
+            .args(["playwright", "test"])
+            .current_dir(root.join("end2end"))
+            .env("PORTICO_BIN", portico_bin())
+            .env("PORTICO_SITE_DIR", site_dir()),
+    )?;
+    Ok(())
+}
+
+fn gzip_size(path: &Path) -> Option<u64> {
+    let out = Command::new("gzip").arg("-9c").arg(path).output().ok()?;
+    Some(out.stdout.len() as u64)
+}
+
+fn sizes() -> Result<()> {
+    let site = site_dir();
+    let files = [
+        ("modal wasm", site.join("modal/portico_modal_bg.wasm")),
+        ("modal js", site.join("modal/portico_modal.js")),
+        ("dashboard wasm", site.join("pkg/portico.wasm")),
+        ("dashboard js", site.join("pkg/portico.js")),
+        ("dashboard css", site.join("pkg/portico.css")),
+        ("portico binary (debug)", portico_bin()),
+        ("portico binary (release)", target_dir().join("release/portico")),
+    ];
+    println!("{:<26} {:>12} {:>12}", "artifact", "raw bytes", "gzip -9");
+    for (name, path) in files {
+        match fs::metadata(&path) {
+            Ok(meta) => {
+                let gz = if name.contains("binary") { None } else { gzip_size(&path) };
+                println!(
+                    "{name:<26} {:>12} {:>12}",
+                    meta.len(),
+                    gz.map(|g| g.to_string()).unwrap_or_else(|| "-".into())
+                );
+            }
+            Err(_) => println!("{name:<26} {:>12}", "(not built)"),
+        }
+    }
+    Ok(())
+}
