@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a loopback port, against a real SQLite file and a real
+//! PostgreSQL database (a fresh one per test), with the project's mock provider as the upstream.
+//! Every test runs on both backends; PostgreSQL is skipped with a notice when unreachable.
+
+mod helpers;
+
+mod authkit;
+mod connections;
+mod passthrough;
+mod storage;
+mod web;

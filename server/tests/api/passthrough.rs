@@ -1,0 +1,166 @@
+//! `ANY /v1/passthrough/{path}`: ownership, credential injection, header hygiene, streaming.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, TestApp, API_KEY};
+
+use crate::on_both_backends;
+
+on_both_backends!(
+    forwards_to_the_platform_with_the_key_injected,
+    the_hosts_authorization_and_control_headers_never_reach_upstream,
+    bodies_and_upstream_statuses_pass_through,
+    another_workspaces_connection_key_is_404,
+    the_other_environments_secret_key_is_404,
+    a_missing_or_malformed_connection_key_is_400,
+    paths_that_leave_the_api_base_are_refused,
+    an_action_id_must_match_the_request,
+);
+
+fn passthrough(app: &TestApp, method: reqwest::Method, path: &str, secret: &str, connection_key: &str) -> reqwest::RequestBuilder {
+    app.request(method, &format!("/v1/passthrough/{path}"))
+        .header("x-portico-secret", secret)
+        .header("x-portico-connection-key", connection_key)
+}
+
+async fn forwards_to_the_platform_with_the_key_injected(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection["key"].as_str().unwrap();
+    let response = passthrough(&app, reqwest::Method::GET, "me", &key, ck).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["id"], "mock-account-1");
+    // Pica's header names work too.
+    let pica = app
+        .get("/v1/passthrough/me")
+        .header("x-pica-secret", &key)
+        .header("x-pica-connection-key", ck)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pica.status(), StatusCode::OK);
+}
+
+async fn the_hosts_authorization_and_control_headers_never_reach_upstream(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection["key"].as_str().unwrap();
+    let response = app
+        .get("/v1/passthrough/echo/x?q=1")
+        .bearer_auth(&key)
+        .header("x-portico-connection-key", ck)
+        .header("cookie", "session=host-secret")
+        .header("x-forwarded-for", "10.0.0.1")
+        .header("x-custom", "kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let echo: Value = response.json().await.unwrap();
+    let headers = echo["headers"].as_object().unwrap();
+    assert_eq!(headers["authorization"], format!("Bearer {API_KEY}"), "the connection's key, not the host's");
+    assert_eq!(headers["x-custom"], "kept");
+    for stripped in ["cookie", "x-portico-connection-key", "x-portico-secret", "x-forwarded-for"] {
+        assert!(!headers.contains_key(stripped), "{stripped} reached upstream: {echo}");
+    }
+    assert!(!echo.to_string().contains(&key), "the secret key reached upstream");
+    assert_eq!(echo["path"], "/api/echo/x");
+    assert_eq!(echo["query"], "q=1");
+}
+
+async fn bodies_and_upstream_statuses_pass_through(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let ck = app.connect_mock(&key, "u1").await["key"].as_str().unwrap().to_string();
+    let created = passthrough(&app, reqwest::Method::POST, "items", &key, &ck)
+        .json(&json!({"title": "through portico"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.json::<Value>().await.unwrap()["title"], "through portico");
+    let missing = passthrough(&app, reqwest::Method::GET, "items/item-99", &key, &ck).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND, "the upstream status comes back as sent");
+    assert_eq!(missing.json::<Value>().await.unwrap()["error"], "not_found");
+    let big = "x".repeat(3 * 1024 * 1024);
+    let echoed: Value = passthrough(&app, reqwest::Method::PUT, "echo", &key, &ck)
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(echoed["bodyBytes"], big.len(), "a body larger than the JSON limit streams through");
+}
+
+async fn another_workspaces_connection_key_is_404(app: TestApp) {
+    let ck = app.connect_mock(&app.workspace.test_key, "u1").await["key"].as_str().unwrap().to_string();
+    let other = app.new_workspace("Other").await;
+    let response = passthrough(&app, reqwest::Method::GET, "me", &other.test_key, &ck).send().await.unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+async fn the_other_environments_secret_key_is_404(app: TestApp) {
+    let ck = app.connect_mock(&app.workspace.test_key, "u1").await["key"].as_str().unwrap().to_string();
+    let response = passthrough(&app, reqwest::Method::GET, "me", &app.workspace.live_key, &ck).send().await.unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+async fn a_missing_or_malformed_connection_key_is_400(app: TestApp) {
+    let key = &app.workspace.test_key;
+    let missing = app.get("/v1/passthrough/me").header("x-portico-secret", key).send().await.unwrap();
+    assert_error(missing, StatusCode::BAD_REQUEST, "missing_connection_key").await;
+    let malformed = passthrough(&app, reqwest::Method::GET, "me", key, "test::mock").send().await.unwrap();
+    assert_error(malformed, StatusCode::BAD_REQUEST, "invalid_connection_key").await;
+    let unknown = passthrough(&app, reqwest::Method::GET, "me", key, "test::mock::default::00000000000000000000000000000000|u1")
+        .send()
+        .await
+        .unwrap();
+    assert_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+async fn paths_that_leave_the_api_base_are_refused(app: TestApp) {
+    use std::sync::atomic::Ordering;
+    let key = app.workspace.test_key.clone();
+    let ck = app.connect_mock(&key, "u1").await["key"].as_str().unwrap().to_string();
+    let before = app.mock.stats.api_requests.load(Ordering::SeqCst);
+    let headers = [("x-portico-secret", key.as_str()), ("x-portico-connection-key", ck.as_str())];
+    for path in ["%2e%2e/healthz", "..%2fhealthz", "a/%2E%2E/%2E%2E/healthz", "a%5c..%5chealthz", "a/../../healthz", "/127.0.0.1/x"] {
+        let (status, body) = crate::helpers::raw_request(&app, "GET", &format!("/v1/passthrough/{path}"), &headers).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains("\"code\":\"invalid_path\""), "{path}: {body}");
+    }
+    assert_eq!(app.mock.stats.api_requests.load(Ordering::SeqCst), before, "nothing reached the provider");
+}
+
+async fn an_action_id_must_match_the_request(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let ck = app.connect_mock(&key, "u1").await["key"].as_str().unwrap().to_string();
+    let ok = passthrough(&app, reqwest::Method::GET, "me", &key, &ck)
+        .header("x-portico-action-id", "mock.get-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let wrong_method = passthrough(&app, reqwest::Method::POST, "me", &key, &ck)
+        .header("x-pica-action-id", "mock.get-me")
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error(wrong_method, StatusCode::BAD_REQUEST, "action_mismatch").await;
+    assert!(body["error"]["message"].as_str().unwrap().contains("GET /me"));
+    let wrong_path = passthrough(&app, reqwest::Method::GET, "items", &key, &ck)
+        .header("x-portico-action-id", "mock.get-me")
+        .send()
+        .await
+        .unwrap();
+    assert_error(wrong_path, StatusCode::BAD_REQUEST, "action_mismatch").await;
+    let unknown = passthrough(&app, reqwest::Method::GET, "me", &key, &ck)
+        .header("x-portico-action-id", "mock.nope")
+        .send()
+        .await
+        .unwrap();
+    assert_error(unknown, StatusCode::BAD_REQUEST, "unknown_action").await;
+}

@@ -1,0 +1,74 @@
+//! What browsers load: health probes, the embed loader, the modal page and its framing policy,
+//! security headers, and JSON errors for unknown routes.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{assert_error, TestApp, HOST_ORIGIN};
+use crate::on_both_backends;
+
+on_both_backends!(
+    health_and_readiness_answer,
+    unknown_routes_get_a_json_404,
+    the_modal_may_be_framed_only_by_allowed_origins,
+    the_embed_loader_is_served_as_javascript,
+    responses_carry_security_headers,
+    the_dashboard_renders_the_catalog_on_the_server,
+);
+
+async fn health_and_readiness_answer(app: TestApp) {
+    let health = app.get("/healthz").send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.get("/readyz").send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "ready");
+    app.store.close().await;
+    let down = app.get("/readyz").send().await.unwrap();
+    assert_error(down, StatusCode::SERVICE_UNAVAILABLE, "not_ready").await;
+}
+
+async fn unknown_routes_get_a_json_404(app: TestApp) {
+    let response = app.get("/v1/nothing-here").send().await.unwrap();
+    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+async fn the_modal_may_be_framed_only_by_allowed_origins(app: TestApp) {
+    let csp = |response: &reqwest::Response| {
+        response.headers().get("content-security-policy").unwrap().to_str().unwrap().to_string()
+    };
+    let allowed = app.get(&format!("/modal?parent={HOST_ORIGIN}")).send().await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert!(csp(&allowed).ends_with(&format!("frame-ancestors {HOST_ORIGIN}")), "{}", csp(&allowed));
+    assert!(allowed.headers().get("x-frame-options").is_none());
+    for parent in ["https://evil.example", "not a url", ""] {
+        let refused = app.get(&format!("/modal?parent={parent}")).send().await.unwrap();
+        assert!(csp(&refused).ends_with("frame-ancestors 'none'"), "{parent}: {}", csp(&refused));
+    }
+    let no_parent = app.get("/modal").send().await.unwrap();
+    assert!(csp(&no_parent).ends_with("frame-ancestors 'none'"));
+}
+
+async fn the_embed_loader_is_served_as_javascript(app: TestApp) {
+    let response = app.get("/embed.js").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Portico") && body.contains("postMessage"));
+}
+
+async fn responses_carry_security_headers(app: TestApp) {
+    for path in ["/healthz", "/v1/vault/connections", "/embed.js"] {
+        let response = app.get(path).send().await.unwrap();
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(response.headers()["x-frame-options"], "DENY", "{path}");
+    }
+}
+
+async fn the_dashboard_renders_the_catalog_on_the_server(app: TestApp) {
+    let response = app.get("/").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Integration catalog"), "server-rendered");
+    assert!(html.contains("data-platform=\"mock\""), "the catalog is in the first paint");
+    assert!(html.contains("/pkg/portico"), "the hydration bundle is referenced");
+}
