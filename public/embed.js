@@ -14,7 +14,7 @@
 
   var script = document.currentScript;
   var PORTICO_ORIGIN = script ? new URL(script.src, location.href).origin : location.origin;
-  var READY_TIMEOUT_MS = 15000;
+  var DEFAULT_LOAD_TIMEOUT_MS = 15000;
 
   function once(fn) {
     var done = false;
@@ -153,7 +153,7 @@
             hide();
             fail("modal_unavailable", "The Portico modal could not load. Check that " + location.origin +
               " is an allowed origin of your Portico workspace and that " + PORTICO_ORIGIN + " is reachable.");
-          }, READY_TIMEOUT_MS);
+          }, options.loadTimeoutMs || DEFAULT_LOAD_TIMEOUT_MS);
         }
         requestToken().then(function (token) {
           if (!isOpen) return;

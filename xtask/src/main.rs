@@ -31,9 +31,9 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
-        Some("build") => setup().and_then(|_| build()),
-        Some("demo") => setup().and_then(|_| build()).and_then(|_| demo(&args[1..])),
-        Some("test") => setup().and_then(|_| build()).and_then(|_| test()),
+        Some("build") => setup().and_then(|_| build_assets()).and_then(|_| build_server()),
+        Some("demo") => setup().and_then(|_| build_assets()).and_then(|_| build_server()).and_then(|_| demo(&args[1..])),
+        Some("test") => setup().and_then(|_| build_assets()).and_then(|_| test()),
         Some("sizes") => sizes(),
         _ => {
             eprintln!("usage: cargo xtask <demo|test|setup|build|sizes>");
@@ -214,17 +214,19 @@ fn npm_ci(dir: &Path) -> Result<()> {
     )
 }
 
-fn build() -> Result<()> {
-    let root = root();
-    // The dashboard (app/: SSR + hydrate) through cargo-leptos; the server binary is built by
-    // plain cargo below so tests and the demo share one build.
+/// The two browser bundles. The dashboard (app/: SSR + hydrate) goes through cargo-leptos; the
+/// server binary is built by plain cargo (`build_server`, or `cargo test`, which builds it for the
+/// integration tests and so serves the end-to-end suite too without a second compile).
+fn build_assets() -> Result<()> {
     run(
         "building the dashboard bundle (cargo leptos build --release --frontend-only)",
-        cmd("cargo").args(["leptos", "build", "--release", "--frontend-only"]).current_dir(&root),
+        cmd("cargo").args(["leptos", "build", "--release", "--frontend-only"]).current_dir(root()),
     )?;
-    build_modal()?;
-    run("building the portico binary", cmd("cargo").args(["build", "-p", "portico"]).current_dir(&root))?;
-    Ok(())
+    build_modal()
+}
+
+fn build_server() -> Result<()> {
+    run("building the portico binary", cmd("cargo").args(["build", "-p", "portico"]).current_dir(root()))
 }
 
 /// The modal (frontend/: client-side only), which cargo-leptos does not build: cargo for wasm32
@@ -297,6 +299,7 @@ fn test() -> Result<()> {
         eprintln!("xtask: NOTICE: PostgreSQL is not reachable at {postgres}; its half of the integration tests is skipped");
         cargo_test.env("PORTICO_TEST_POSTGRES_URL", "off");
     }
+    // Also builds target/debug/portico, which the end-to-end suite runs.
     run("cargo test (unit + integration)", &mut cargo_test)?;
     run(
         "Playwright end-to-end suite (headless Chromium)",
