@@ -218,17 +218,75 @@ impl Application {
     }
 }
 
+/// The OpenAPI document's fixed parts; the paths come from the routers themselves.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Portico API",
+        description = "Self-hosted integration auth: AuthKit tokens for the connect modal, the connections vault, and passthrough to the connected platforms' APIs. Errors are `{\"error\":{\"code\",\"message\"}}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "AuthKit", description = "Tokens the host's backend mints for the modal"),
+        (name = "Connections", description = "The vault's connections (secret key)"),
+        (name = "Passthrough", description = "Calls to a connection's platform API"),
+        (name = "Catalog", description = "Integrations and their actions"),
+        (name = "Modal", description = "Used by Portico's own modal with its AuthKit token"),
+        (name = "Health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "secret_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-portico-secret",
+                "A secret key (sk_test_… / sk_live_…). Also accepted as `Authorization: Bearer` or Pica's `x-pica-secret`.",
+            ))),
+        );
+        components.add_security_scheme(
+            "authkit_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An AuthKit token (akt_…), as the modal holds it."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The JSON API's router and its OpenAPI document, built together: a route cannot exist without
+/// its documentation, and the document is the table of routes the isolation tests walk.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(authkit::router())
+        .merge(connections::router())
+        .merge(catalog::router())
+        .merge(passthrough::router())
+        .merge(web::probes())
+        .split_for_parts()
+}
+
 fn build_router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
     let summaries: Vec<portico_wire::PlatformSummary> = state.catalog.iter().map(|p| p.summary()).collect();
     let dashboard_context = portico_app::DashboardContext { platforms: Arc::new(summaries) };
     let routes = leptos_axum::generate_route_list(portico_app::App);
     let leptos_options = state.leptos.clone();
     let server_fn_context = dashboard_context.clone();
     Router::new()
-        .merge(authkit::router())
-        .merge(connections::router())
-        .merge(catalog::router())
-        .merge(passthrough::router())
+        .merge(api)
+        .route("/openapi.json", axum::routing::get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .merge(web::router(&state))
         .route(
             "/dashboard/api/{*fn_name}",

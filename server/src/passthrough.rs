@@ -13,7 +13,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
-use axum::Router;
 use portico_catalog::{Action, Platform};
 
 use crate::connections::{credentials_binding, ConnectionKey};
@@ -21,12 +20,21 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys::SecretKeyAuth;
 use crate::upstream::{self, Credentials, UpstreamError};
 use crate::AppState;
+use portico_wire::ErrorBody;
+use utoipa_axum::router::OpenApiRouter;
 
 const PREFIX: &str = "/v1/passthrough/";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/passthrough/{*path}", any(passthrough))
+/// The route is a wildcard, which OpenAPI cannot express: it is registered by hand and documented
+/// by [`PassthroughDoc`] as `/v1/passthrough/{path}`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<PassthroughDoc as utoipa::OpenApi>::openapi())
+        .route("/v1/passthrough/{*path}", any(passthrough))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(passthrough))]
+pub struct PassthroughDoc;
 
 /// Headers that describe one hop of a connection, not the message (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [&str; 9] = [
@@ -94,6 +102,26 @@ fn upstream_error(e: UpstreamError) -> ApiError {
     }
 }
 
+/// Call the connection's platform API: the path (which may contain `/`) and query are appended to
+/// the platform's API base, the connection's credentials injected, and the upstream status,
+/// headers and body returned as sent.
+#[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/v1/passthrough/{path}", tag = "Passthrough",
+    operation_id = "passthrough",
+    security(("secret_key" = [])),
+    params(
+        ("path" = String, Path, description = "The API path relative to the platform's base; may contain `/`"),
+        ("x-portico-connection-key" = String, Header, description = "The connection key (or x-pica-connection-key)"),
+        ("x-portico-action-id" = Option<String>, Header, description = "An action id; the request must match its method and path"),
+    ),
+    responses(
+        (status = 200, description = "Whatever the upstream answered, as sent"),
+        (status = 400, description = "Missing or malformed connection key, a path leaving the API base, or an action mismatch", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such connection for this key", body = ErrorBody),
+        (status = 409, description = "The connection needs reauthorisation", body = ErrorBody),
+        (status = 502, description = "The upstream could not be reached", body = ErrorBody),
+        (status = 504, description = "The upstream timed out", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, platform, connection, action, status))]
 async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request: Request) -> ApiResult<Response> {
     let started = Instant::now();
