@@ -6,6 +6,7 @@ mod helpers;
 
 mod authkit;
 mod connections;
+mod isolation;
 mod passthrough;
 mod storage;
 mod web;
