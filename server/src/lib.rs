@@ -134,13 +134,13 @@ pub fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::R
 /// Refuses to start when stored credentials are sealed under a key the ring lacks: better a clear
 /// start-up error than every passthrough call failing later.
 async fn check_vault_covers_store(vault: &Vault, store: &Store) -> Result<(), StartupError> {
-    for (key_id, count) in store.vault_key_usage().await? {
-        if !vault.knows_key(&key_id) {
-            return Err(StartupError::Vault(format!(
-                "the database holds {count} credential(s) sealed with vault key {key_id}, which is not \
-                 configured. Add that key to PORTICO_VAULT_RETIRED_KEYS (or restore PORTICO_VAULT_KEY)."
-            )));
-        }
+    let status = vault::rotation::status(store, vault).await?;
+    if let Some(key) = status.keys.iter().find(|k| k.state == "unknown" && k.records > 0) {
+        return Err(StartupError::Vault(format!(
+            "the database holds {} secret(s) sealed with vault key {}, which is not configured. Add \
+             that key to PORTICO_VAULT_RETIRED_KEYS (or restore PORTICO_VAULT_KEY).",
+            key.records, key.key_id
+        )));
     }
     Ok(())
 }

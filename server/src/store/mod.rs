@@ -8,6 +8,7 @@
 
 pub mod connections;
 pub mod integrations;
+pub mod sealed;
 pub mod secret_keys;
 pub mod tokens;
 pub mod workspaces;
@@ -20,6 +21,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 use crate::config::DatabaseUrl;
+pub use sealed::{SealedColumn, SealedRow, SEALED_COLUMNS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

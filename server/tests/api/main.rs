@@ -9,4 +9,5 @@ mod connections;
 mod isolation;
 mod passthrough;
 mod storage;
+mod vault;
 mod web;
