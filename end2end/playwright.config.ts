@@ -65,6 +65,8 @@ export default defineConfig({
       PORTICO_SITE_DIR: process.env.PORTICO_SITE_DIR ?? path.join(root, "target", "site"),
       PORTICO_DEMO_HOST_LISTEN: "127.0.0.1:14000",
       PORTICO_DEMO_MOCK_LISTEN: "127.0.0.1:14010",
+      // Short enough for expiry.spec.ts to watch a real token expire, long enough for every flow.
+      PORTICO_TOKEN_TTL_SECS: "30",
       PORTICO_LOG: "info",
       PORTICO_LOG_FORMAT: "json",
       PATH: process.env.PATH ?? "",
