@@ -81,6 +81,12 @@ async fn mint_token(
     auth: SecretKeyAuth,
     AppJson(body): AppJson<MintRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+    let limit = state.config.rate_limits.tokens_per_minute;
+    state
+        .rate_limiter
+        .check(&[crate::ratelimit::Limit { bucket: format!("mint:{}", auth.key_id), per_minute: limit }])
+        .await
+        .map_err(|e| ApiError::rate_limited("tokens minted with this secret key", e.retry_after_secs))?;
     let identity = Identity::parse(body.identity.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::unprocessable("invalid_identity", format!("`identity`: {e}.")))?;
     let identity_type = match body.identity_type.as_deref() {
@@ -244,6 +250,12 @@ async fn create_connection(
     AppJson(body): AppJson<CreateConnectionRequest>,
 ) -> ApiResult<(StatusCode, Json<ConnectionView>)> {
     check_parent_origin(&state, &headers, &token).await?;
+    let limit = state.config.rate_limits.forms_per_minute;
+    state
+        .rate_limiter
+        .check(&[crate::ratelimit::Limit { bucket: format!("form:{}", token.id), per_minute: limit }])
+        .await
+        .map_err(|e| ApiError::rate_limited("attempts to connect in this session", e.retry_after_secs))?;
     let view = crate::connections::create_from_form(&state, &token, &body.platform, &body.fields).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod authkit;
+pub mod calls;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod keys;
 pub mod passthrough;
+pub mod ratelimit;
 pub mod store;
 pub mod telemetry;
 pub mod tenancy;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub private_allow: Arc<PrivateAllowList>,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    pub rate_limiter: Arc<ratelimit::RateLimiter>,
+    pub call_log: calls::CallLog,
     pub leptos: LeptosOptions,
 }
 
@@ -185,6 +189,9 @@ impl Application {
             .site_root(config.site_dir.display().to_string())
             .site_pkg_dir("pkg")
             .build();
+        let rate_limiter = ratelimit::RateLimiter::new(store.clone(), clock.clone());
+        ratelimit::RateLimiter::spawn_sync(rate_limiter.clone());
+        let call_log = calls::CallLog::spawn(store.clone());
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -194,6 +201,8 @@ impl Application {
             private_allow,
             clock,
             entropy,
+            rate_limiter,
+            call_log,
             leptos,
         };
         let router = build_router(state.clone());
@@ -272,6 +281,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(connections::router())
         .merge(catalog::router())
         .merge(passthrough::router())
+        .merge(calls::router())
         .merge(web::probes())
         .split_for_parts()
 }
