@@ -24,6 +24,8 @@ static PUBLIC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../public");
 const EMBED_JS: &str = include_str!("../../public/embed.js");
 const MODAL_CSS: &str = include_str!("../../style/modal.css");
 const MODAL_BOOT_JS: &str = include_str!("../../frontend/boot.js");
+const DOCS_HTML: &str = include_str!("../../public/docs.html");
+const DOCS_JS: &str = include_str!("../../public/docs.js");
 
 /// Health probes, documented in the OpenAPI document.
 pub fn probes() -> OpenApiRouter<AppState> {
@@ -39,6 +41,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/connect/{link}", get(connect_page))
         .route("/modal/boot.js", get(modal_boot))
         .route("/modal/modal.css", get(modal_css))
+        .route("/docs", get(docs_page))
+        .route("/docs.js", get(|| async { asset("text/javascript; charset=utf-8", DOCS_JS, "no-cache") }))
         .route("/logos/{file}", get(logo))
         .nest_service("/modal/pkg", ServeDir::new(site.join("modal")))
         .nest_service("/pkg", ServeDir::new(site.join("pkg")))
@@ -83,6 +87,14 @@ async fn embed_js() -> Response {
         .headers_mut()
         .insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
     response
+}
+
+/// The API reference, rendered in the browser from `/openapi.json` by our own script.
+async fn docs_page() -> Response {
+    html_response(
+        DOCS_HTML.to_string(),
+        "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'".to_string(),
+    )
 }
 
 async fn modal_boot() -> Response {
