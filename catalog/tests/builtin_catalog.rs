@@ -25,7 +25,7 @@ const REQUIRED: [&str; 60] = [
 const MOST_USED: [&str; 20] = [
     "gmail", "google-calendar", "google-drive", "google-sheets", "outlook", "microsoft-teams",
     "slack", "github", "notion", "hubspot", "salesforce", "stripe", "shopify", "zendesk",
-    "intercom", "jira", "asana", "linear", "airtable", "openai",
+    "intercom", "jira", "asana", "zoom", "airtable", "openai",
 ];
 
 fn vars() -> LoadVars {
@@ -122,9 +122,12 @@ fn only_the_mock_provider_is_local() {
 
 #[test]
 fn every_url_is_absolute_https() {
-    // A `${connectionConfig.…}` part is filled per connection; any safe value keeps the URL https.
-    let sample = |_: &str| Some("example");
     for p in real_platforms(&catalog()) {
+        // A `${connectionConfig.…}` part is filled per connection: use the form's own example.
+        let sample = |name: &str| {
+            let field = p.fields.iter().find(|f| f.name == name);
+            Some(field.and_then(|f| f.example.as_deref()).unwrap_or("example"))
+        };
         let mut urls: Vec<(String, String)> = Vec::new();
         for (what, t) in templates(p) {
             if what == "api_base_url" || what.starts_with("auth.") {
