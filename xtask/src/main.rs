@@ -6,6 +6,7 @@
 //!   cargo xtask setup   only install what is missing (each step skipped when satisfied)
 //!   cargo xtask build   set up, then build the two WASM bundles and the `portico` binary
 //!   cargo xtask sizes   print the bundles' raw and gzip sizes
+//!   cargo xtask logos   regenerate public/logos/ from the catalog (simple-icons or a monogram)
 //!
 //! Set-up installs, only when missing: the wasm32 target, cargo-leptos and the wasm-bindgen CLI
 //! pinned to the versions this workspace needs, npm `binaryen` (wasm-opt) and the end-to-end
@@ -35,8 +36,9 @@ fn main() -> ExitCode {
         Some("demo") => setup().and_then(|_| build_assets()).and_then(|_| build_server()).and_then(|_| demo(&args[1..])),
         Some("test") => setup().and_then(|_| build_assets()).and_then(|_| test()),
         Some("sizes") => sizes(),
+        Some("logos") => logos(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes>");
+            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes|logos>");
             return ExitCode::from(2);
         }
     };
@@ -211,6 +213,20 @@ fn npm_ci(dir: &Path) -> Result<()> {
     run(
         &format!("npm ci in {name}/"),
         cmd("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
+    )
+}
+
+/// Vendors one SVG logo per catalog platform into public/logos/ (docs/catalog.md, "Logos"):
+/// the brand mark from the pinned npm `simple-icons` package where xtask/logos.mjs maps one, a
+/// generated monogram otherwise. Run after adding a platform; commit the result.
+fn logos() -> Result<()> {
+    npm_ci(&root().join("xtask"))?;
+    run(
+        "writing public/logos/ from catalog/platforms/",
+        cmd("node")
+            .arg(root().join("xtask/logos.mjs"))
+            .arg(root().join("catalog/platforms"))
+            .arg(root().join("public/logos")),
     )
 }
 
