@@ -2,11 +2,16 @@ import { defineConfig } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-// One `portico demo` (Portico + mock provider + demo host) on fixed test ports, with a fresh data
+// One `portico demo` (Portico + mock provider + demo host) on fixed test ports (shifted by
+// PORTICO_E2E_PORT_OFFSET, so two checkouts can run the suite at once), with a fresh data
 // directory per run. `cargo xtask test` sets PORTICO_BIN and PORTICO_SITE_DIR.
-export const PORTICO = "http://127.0.0.1:18080";
-export const HOST = "http://127.0.0.1:14000";
-export const MOCK = "http://127.0.0.1:14010";
+const offset = Number(process.env.PORTICO_E2E_PORT_OFFSET ?? "0");
+const PORTICO_PORT = 18080 + offset;
+const HOST_PORT = 14000 + offset;
+const MOCK_PORT = 14010 + offset;
+export const PORTICO = `http://127.0.0.1:${PORTICO_PORT}`;
+export const HOST = `http://127.0.0.1:${HOST_PORT}`;
+export const MOCK = `http://127.0.0.1:${MOCK_PORT}`;
 
 const root = path.resolve(__dirname, "..");
 const state = path.join(__dirname, ".state");
@@ -59,12 +64,14 @@ export default defineConfig({
     env: {
       PORTICO_BIN: bin,
       PORTICO_E2E_LOG: LOG_FILE,
-      PORTICO_LISTEN: "127.0.0.1:18080",
+      PORTICO_LISTEN: `127.0.0.1:${PORTICO_PORT}`,
       PORTICO_PUBLIC_URL: PORTICO,
       PORTICO_DATA_DIR: DATA_DIR,
       PORTICO_SITE_DIR: process.env.PORTICO_SITE_DIR ?? path.join(root, "target", "site"),
-      PORTICO_DEMO_HOST_LISTEN: "127.0.0.1:14000",
-      PORTICO_DEMO_MOCK_LISTEN: "127.0.0.1:14010",
+      PORTICO_DEMO_HOST_LISTEN: `127.0.0.1:${HOST_PORT}`,
+      PORTICO_DEMO_MOCK_LISTEN: `127.0.0.1:${MOCK_PORT}`,
+      // Short enough for expiry.spec.ts to watch a real token expire, long enough for every flow.
+      PORTICO_TOKEN_TTL_SECS: "30",
       PORTICO_LOG: "info",
       PORTICO_LOG_FORMAT: "json",
       PATH: process.env.PATH ?? "",

@@ -4,6 +4,8 @@
 //! exactly what reached it (the tests use it to prove which headers Portico forwards).
 #![forbid(unsafe_code)]
 
+mod faults;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,10 +42,12 @@ pub struct MockStats {
 }
 
 #[derive(Clone)]
-struct MockState {
+pub(crate) struct MockState {
     config: Arc<MockConfig>,
     stats: Arc<MockStats>,
     items: Arc<Mutex<HashMap<String, Vec<Value>>>>,
+    /// Call counters of the `/api/flaky/{name}` endpoints.
+    flaky: Arc<Mutex<HashMap<String, Arc<std::sync::atomic::AtomicU64>>>>,
 }
 
 /// A running mock provider.
@@ -79,8 +83,10 @@ impl Drop for MockProvider {
 }
 
 pub fn router(config: MockConfig, stats: Arc<MockStats>) -> Router {
-    let state = MockState { config: Arc::new(config), stats, items: Default::default() };
+    let state =
+        MockState { config: Arc::new(config), stats, items: Default::default(), flaky: Default::default() };
     Router::new()
+        .merge(faults::router())
         .route("/", get(index))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/me", get(me))
@@ -105,7 +111,7 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 /// The caller's API key, or the 401 a real provider would send.
-fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<String, Response> {
+pub(crate) fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<String, Response> {
     state.stats.api_requests.fetch_add(1, Ordering::Relaxed);
     let reject = |code: &str, message: &str| {
         state.stats.rejected_requests.fetch_add(1, Ordering::Relaxed);

@@ -9,8 +9,7 @@
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use portico_wire::{ConnectionView, CreateConnectionRequest, SessionView, TokenResponse};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -23,15 +22,18 @@ use crate::store::connections::ConnectionFilter;
 use crate::store::tokens::TokenRow;
 use crate::tenancy::{Environment, Identity, IdentityType};
 use crate::AppState;
+use portico_wire::ErrorBody;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const RANDOM_CHARS: usize = 43;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/authkit/token", post(mint_token))
-        .route("/v1/authkit/session", get(session))
-        .route("/v1/authkit/connections", post(create_connection))
-        .route("/v1/authkit/link", post(exchange_link))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(mint_token))
+        .routes(routes!(session))
+        .routes(routes!(create_connection))
+        .routes(routes!(exchange_link))
 }
 
 fn hash(kind: &str, text: &str) -> [u8; 32] {
@@ -54,7 +56,7 @@ pub fn parse_link(text: &str) -> Option<[u8; 32]> {
         .then(|| hash("connect link", text))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct MintRequest {
     identity: Option<String>,
@@ -63,12 +65,28 @@ struct MintRequest {
     tags: Option<Vec<String>>,
 }
 
+/// Mint an AuthKit token for one identity (called by the host's backend).
+#[utoipa::path(post, path = "/v1/authkit/token", tag = "AuthKit",
+    operation_id = "mint_authkit_token",
+    security(("secret_key" = [])),
+    request_body = MintRequest,
+    responses(
+        (status = 201, description = "A token for the modal", body = TokenResponse),
+        (status = 401, description = "Missing, invalid or revoked secret key", body = ErrorBody),
+        (status = 422, description = "Invalid identity, identityType, allowedIntegrations or tags", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id))]
 async fn mint_token(
     State(state): State<AppState>,
     auth: SecretKeyAuth,
     AppJson(body): AppJson<MintRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+    let limit = state.config.rate_limits.tokens_per_minute;
+    state
+        .rate_limiter
+        .check(&[crate::ratelimit::Limit { bucket: format!("mint:{}", auth.key_id), per_minute: limit }])
+        .await
+        .map_err(|e| ApiError::rate_limited("tokens minted with this secret key", e.retry_after_secs))?;
     let identity = Identity::parse(body.identity.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::unprocessable("invalid_identity", format!("`identity`: {e}.")))?;
     let identity_type = match body.identity_type.as_deref() {
@@ -172,6 +190,15 @@ async fn check_parent_origin(state: &AppState, headers: &HeaderMap, token: &Toke
     }
 }
 
+/// The modal's session: the integrations this token may offer and its identity's connections.
+#[utoipa::path(get, path = "/v1/authkit/session", tag = "Modal",
+    operation_id = "get_session",
+    security(("authkit_token" = [])),
+    responses(
+        (status = 200, body = SessionView),
+        (status = 401, description = "Missing, unknown, expired or revoked token", body = ErrorBody),
+        (status = 403, description = "The host page's origin is not allowed", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(workspace = %token.scope.workspace_id))]
 async fn session(
     State(state): State<AppState>,
@@ -203,6 +230,18 @@ async fn session(
     }))
 }
 
+/// Submit a connect form (API key, basic, custom fields); checked with the provider first.
+#[utoipa::path(post, path = "/v1/authkit/connections", tag = "Modal",
+    operation_id = "create_connection_from_form",
+    security(("authkit_token" = [])),
+    request_body = CreateConnectionRequest,
+    responses(
+        (status = 201, body = ConnectionView),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "The integration is not offered to this token", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or the provider refused the credentials", body = ErrorBody),
+        (status = 502, description = "The provider could not check the credentials", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(workspace = %token.scope.workspace_id, platform = %body.platform))]
 async fn create_connection(
     State(state): State<AppState>,
@@ -211,16 +250,22 @@ async fn create_connection(
     AppJson(body): AppJson<CreateConnectionRequest>,
 ) -> ApiResult<(StatusCode, Json<ConnectionView>)> {
     check_parent_origin(&state, &headers, &token).await?;
+    let limit = state.config.rate_limits.forms_per_minute;
+    state
+        .rate_limiter
+        .check(&[crate::ratelimit::Limit { bucket: format!("form:{}", token.id), per_minute: limit }])
+        .await
+        .map_err(|e| ApiError::rate_limited("attempts to connect in this session", e.retry_after_secs))?;
     let view = crate::connections::create_from_form(&state, &token, &body.platform, &body.fields).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct LinkRequest {
     link: String,
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct LinkResponse {
     token: String,
@@ -230,6 +275,10 @@ struct LinkResponse {
 /// The hosted connect page trades its link code for a fresh token bound to the same session
 /// row's scope and identity. The original token stays with the host; this one lives only in the
 /// page's memory.
+#[utoipa::path(post, path = "/v1/authkit/link", tag = "Modal",
+    operation_id = "exchange_connect_link",
+    request_body = LinkRequest,
+    responses((status = 200, body = LinkResponse), (status = 401, description = "Unknown or expired link", body = ErrorBody)))]
 async fn exchange_link(
     State(state): State<AppState>,
     AppJson(body): AppJson<LinkRequest>,

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use portico_catalog::Platform;
-use portico_wire::{IntegrationCard, PlatformSummary};
+use portico_wire::{ErrorBody, IntegrationCard, PlatformSummary};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -16,10 +17,8 @@ use crate::keys::SecretKeyAuth;
 use crate::store::tokens::TokenRow;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/integrations", get(list_integrations))
-        .route("/v1/available-actions/{platform}", get(available_actions))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_integrations)).routes(routes!(available_actions))
 }
 
 pub fn card(platform: &Platform) -> IntegrationCard {
@@ -66,7 +65,7 @@ pub async fn offered_platform(state: &AppState, token: &TokenRow, slug: &str) ->
     Ok(platform)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct IntegrationRow {
     #[serde(flatten)]
@@ -74,7 +73,7 @@ struct IntegrationRow {
     enabled: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct IntegrationList {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -82,6 +81,11 @@ struct IntegrationList {
     total: usize,
 }
 
+/// The catalog, with this environment's enabled flags.
+#[utoipa::path(get, path = "/v1/integrations", tag = "Catalog",
+    operation_id = "list_integrations",
+    security(("secret_key" = [])),
+    responses((status = 200, body = IntegrationList), (status = 401, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id))]
 async fn list_integrations(State(state): State<AppState>, auth: SecretKeyAuth) -> ApiResult<Json<IntegrationList>> {
     let enabled = state.store.enabled_integrations(&auth.scope).await?;
@@ -93,7 +97,7 @@ async fn list_integrations(State(state): State<AppState>, auth: SecretKeyAuth) -
     Ok(Json(IntegrationList { kind: "Integrations", total: rows.len(), rows }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ActionRow {
     title: String,
     key: String,
@@ -104,7 +108,7 @@ struct ActionRow {
     docs_url: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct ActionList {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -114,6 +118,18 @@ struct ActionList {
     limit: usize,
 }
 
+/// A platform's documented actions (for `x-portico-action-id`).
+#[utoipa::path(get, path = "/v1/available-actions/{platform}", tag = "Catalog",
+    operation_id = "list_available_actions",
+    security(("secret_key" = [])),
+    params(
+        ("platform" = String, Path, description = "A catalog platform slug"),
+        ("title" = Option<String>, Query, description = "Case-insensitive substring of the title"),
+        ("method" = Option<String>, Query),
+        ("limit" = Option<usize>, Query, description = "At most 1000, default 100"),
+        ("skip" = Option<usize>, Query),
+    ),
+    responses((status = 200, body = ActionList), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn available_actions(
     State(state): State<AppState>,
     _auth: SecretKeyAuth,

@@ -42,6 +42,25 @@ impl VaultKeyMaterial {
     }
 }
 
+/// Requests per minute per bucket; 0 switches a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Passthrough calls per connection.
+    pub connection_per_minute: u64,
+    /// Passthrough calls per secret key.
+    pub key_per_minute: u64,
+    /// AuthKit tokens minted per secret key.
+    pub tokens_per_minute: u64,
+    /// Connect-form submissions per AuthKit token (each may call the provider).
+    pub forms_per_minute: u64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits { connection_per_minute: 600, key_per_minute: 6000, tokens_per_minute: 600, forms_per_minute: 10 }
+    }
+}
+
 /// Where the vault keys come from.
 #[derive(Debug, Clone)]
 pub enum VaultKeys {
@@ -107,6 +126,9 @@ pub struct Config {
     pub passthrough_allow_private: Vec<String>,
     pub passthrough_connect_timeout: Duration,
     pub passthrough_timeout: Duration,
+    /// The longest `Retry-After` a retried passthrough call waits for.
+    pub passthrough_max_retry_wait: Duration,
+    pub rate_limits: RateLimits,
     /// Demo mode: a generated vault key is acceptable.
     pub demo: bool,
     /// `json` or `pretty` log lines.
@@ -151,6 +173,11 @@ struct FileSettings {
     passthrough_allow_private: Option<Vec<String>>,
     passthrough_connect_timeout_ms: Option<u64>,
     passthrough_timeout_ms: Option<u64>,
+    passthrough_max_retry_wait_ms: Option<u64>,
+    rate_limit_connection_per_minute: Option<u64>,
+    rate_limit_key_per_minute: Option<u64>,
+    rate_limit_tokens_per_minute: Option<u64>,
+    rate_limit_forms_per_minute: Option<u64>,
     log_format: Option<LogFormat>,
 }
 
@@ -305,6 +332,22 @@ impl Config {
         )?;
         let passthrough_timeout =
             millis("PORTICO_PASSTHROUGH_TIMEOUT_MS", file.passthrough_timeout_ms, 60_000)?;
+        let passthrough_max_retry_wait =
+            millis("PORTICO_PASSTHROUGH_MAX_RETRY_WAIT_MS", file.passthrough_max_retry_wait_ms, 30_000)?;
+
+        let per_minute = |name: &str, file_value: Option<u64>, default: u64| -> Result<u64, ConfigError> {
+            match env(name) {
+                Some(v) => v.parse::<u64>().map_err(|_| ConfigError::invalid(name, "must be a number of requests per minute (0 = no limit)")),
+                None => Ok(file_value.unwrap_or(default)),
+            }
+        };
+        let defaults = RateLimits::default();
+        let rate_limits = RateLimits {
+            connection_per_minute: per_minute("PORTICO_RATE_LIMIT_CONNECTION_PER_MINUTE", file.rate_limit_connection_per_minute, defaults.connection_per_minute)?,
+            key_per_minute: per_minute("PORTICO_RATE_LIMIT_KEY_PER_MINUTE", file.rate_limit_key_per_minute, defaults.key_per_minute)?,
+            tokens_per_minute: per_minute("PORTICO_RATE_LIMIT_TOKENS_PER_MINUTE", file.rate_limit_tokens_per_minute, defaults.tokens_per_minute)?,
+            forms_per_minute: per_minute("PORTICO_RATE_LIMIT_FORMS_PER_MINUTE", file.rate_limit_forms_per_minute, defaults.forms_per_minute)?,
+        };
 
         let log_format = match env("PORTICO_LOG_FORMAT") {
             Some(v) if v == "json" => LogFormat::Json,
@@ -328,6 +371,8 @@ impl Config {
             passthrough_allow_private,
             passthrough_connect_timeout,
             passthrough_timeout,
+            passthrough_max_retry_wait,
+            rate_limits,
             demo,
             log_format,
         })
@@ -354,6 +399,8 @@ impl Config {
             passthrough_allow_private: vec![],
             passthrough_connect_timeout: Duration::from_secs(5),
             passthrough_timeout: Duration::from_secs(60),
+            passthrough_max_retry_wait: Duration::from_secs(30),
+            rate_limits: RateLimits::default(),
             demo: false,
             log_format: LogFormat::Pretty,
         }

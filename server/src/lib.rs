@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod authkit;
+pub mod calls;
 pub mod catalog;
 pub mod cli;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod keys;
 pub mod passthrough;
+pub mod ratelimit;
 pub mod store;
 pub mod telemetry;
 pub mod tenancy;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub private_allow: Arc<PrivateAllowList>,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
+    pub rate_limiter: Arc<ratelimit::RateLimiter>,
+    pub call_log: calls::CallLog,
     pub leptos: LeptosOptions,
 }
 
@@ -134,13 +138,13 @@ pub fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::R
 /// Refuses to start when stored credentials are sealed under a key the ring lacks: better a clear
 /// start-up error than every passthrough call failing later.
 async fn check_vault_covers_store(vault: &Vault, store: &Store) -> Result<(), StartupError> {
-    for (key_id, count) in store.vault_key_usage().await? {
-        if !vault.knows_key(&key_id) {
-            return Err(StartupError::Vault(format!(
-                "the database holds {count} credential(s) sealed with vault key {key_id}, which is not \
-                 configured. Add that key to PORTICO_VAULT_RETIRED_KEYS (or restore PORTICO_VAULT_KEY)."
-            )));
-        }
+    let status = vault::rotation::status(store, vault).await?;
+    if let Some(key) = status.keys.iter().find(|k| k.state == "unknown" && k.records > 0) {
+        return Err(StartupError::Vault(format!(
+            "the database holds {} secret(s) sealed with vault key {}, which is not configured. Add \
+             that key to PORTICO_VAULT_RETIRED_KEYS (or restore PORTICO_VAULT_KEY).",
+            key.records, key.key_id
+        )));
     }
     Ok(())
 }
@@ -185,6 +189,9 @@ impl Application {
             .site_root(config.site_dir.display().to_string())
             .site_pkg_dir("pkg")
             .build();
+        let rate_limiter = ratelimit::RateLimiter::new(store.clone(), clock.clone());
+        ratelimit::RateLimiter::spawn_sync(rate_limiter.clone());
+        let call_log = calls::CallLog::spawn(store.clone());
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -194,6 +201,8 @@ impl Application {
             private_allow,
             clock,
             entropy,
+            rate_limiter,
+            call_log,
             leptos,
         };
         let router = build_router(state.clone());
@@ -218,17 +227,76 @@ impl Application {
     }
 }
 
+/// The OpenAPI document's fixed parts; the paths come from the routers themselves.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Portico API",
+        description = "Self-hosted integration auth: AuthKit tokens for the connect modal, the connections vault, and passthrough to the connected platforms' APIs. Errors are `{\"error\":{\"code\",\"message\"}}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "AuthKit", description = "Tokens the host's backend mints for the modal"),
+        (name = "Connections", description = "The vault's connections (secret key)"),
+        (name = "Passthrough", description = "Calls to a connection's platform API"),
+        (name = "Catalog", description = "Integrations and their actions"),
+        (name = "Modal", description = "Used by Portico's own modal with its AuthKit token"),
+        (name = "Health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "secret_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-portico-secret",
+                "A secret key (sk_test_… / sk_live_…). Also accepted as `Authorization: Bearer` or Pica's `x-pica-secret`.",
+            ))),
+        );
+        components.add_security_scheme(
+            "authkit_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An AuthKit token (akt_…), as the modal holds it."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The JSON API's router and its OpenAPI document, built together: a route cannot exist without
+/// its documentation, and the document is the table of routes the isolation tests walk.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(authkit::router())
+        .merge(connections::router())
+        .merge(catalog::router())
+        .merge(passthrough::router())
+        .merge(calls::router())
+        .merge(web::probes())
+        .split_for_parts()
+}
+
 fn build_router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
     let summaries: Vec<portico_wire::PlatformSummary> = state.catalog.iter().map(|p| p.summary()).collect();
     let dashboard_context = portico_app::DashboardContext { platforms: Arc::new(summaries) };
     let routes = leptos_axum::generate_route_list(portico_app::App);
     let leptos_options = state.leptos.clone();
     let server_fn_context = dashboard_context.clone();
     Router::new()
-        .merge(authkit::router())
-        .merge(connections::router())
-        .merge(catalog::router())
-        .merge(passthrough::router())
+        .merge(api)
+        .route("/openapi.json", axum::routing::get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .merge(web::router(&state))
         .route(
             "/dashboard/api/{*fn_name}",

@@ -13,20 +13,31 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
-use axum::Router;
 use portico_catalog::{Action, Platform};
 
 use crate::connections::{credentials_binding, ConnectionKey};
+use crate::ratelimit::Limit;
+use crate::store::calls::CallRecord;
+use crate::store::connections::ConnectionRow;
 use crate::error::{ApiError, ApiResult};
 use crate::keys::SecretKeyAuth;
 use crate::upstream::{self, Credentials, UpstreamError};
 use crate::AppState;
+use portico_wire::ErrorBody;
+use utoipa_axum::router::OpenApiRouter;
 
 const PREFIX: &str = "/v1/passthrough/";
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/passthrough/{*path}", any(passthrough))
+/// The route is a wildcard, which OpenAPI cannot express: it is registered by hand and documented
+/// by [`PassthroughDoc`] as `/v1/passthrough/{path}`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<PassthroughDoc as utoipa::OpenApi>::openapi())
+        .route("/v1/passthrough/{*path}", any(passthrough))
 }
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(passthrough))]
+pub struct PassthroughDoc;
 
 /// Headers that describe one hop of a connection, not the message (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [&str; 9] = [
@@ -94,6 +105,26 @@ fn upstream_error(e: UpstreamError) -> ApiError {
     }
 }
 
+/// Call the connection's platform API: the path (which may contain `/`) and query are appended to
+/// the platform's API base, the connection's credentials injected, and the upstream status,
+/// headers and body returned as sent.
+#[utoipa::path(method(get, post, put, patch, delete, head, options), path = "/v1/passthrough/{path}", tag = "Passthrough",
+    operation_id = "passthrough",
+    security(("secret_key" = [])),
+    params(
+        ("path" = String, Path, description = "The API path relative to the platform's base; may contain `/`"),
+        ("x-portico-connection-key" = String, Header, description = "The connection key (or x-pica-connection-key)"),
+        ("x-portico-action-id" = Option<String>, Header, description = "An action id; the request must match its method and path"),
+    ),
+    responses(
+        (status = 200, description = "Whatever the upstream answered, as sent"),
+        (status = 400, description = "Missing or malformed connection key, a path leaving the API base, or an action mismatch", body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such connection for this key", body = ErrorBody),
+        (status = 409, description = "The connection needs reauthorisation", body = ErrorBody),
+        (status = 502, description = "The upstream could not be reached", body = ErrorBody),
+        (status = 504, description = "The upstream timed out", body = ErrorBody),
+    ))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, platform, connection, action, status))]
 async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request: Request) -> ApiResult<Response> {
     let started = Instant::now();
@@ -111,6 +142,56 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let span = tracing::Span::current();
     span.record("platform", row.platform.as_str());
     span.record("connection", row.id.as_str());
+
+    // From here on the call concerns a connection: whatever happens is logged.
+    let action_id = header(&parts.headers, &["x-portico-action-id", "x-pica-action-id"]).map(str::to_string);
+    let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default().to_string();
+    let method = parts.method.to_string();
+    let outcome = forward(&state, &auth, &row, action_id.as_deref(), parts, body, started).await;
+    let (status, error_code, attempts) = match &outcome {
+        Ok((response, attempts)) => (response.status().as_u16(), None, *attempts),
+        Err(e) => (e.status.as_u16(), Some(e.code.to_string()), 1),
+    };
+    span.record("status", status);
+    let latency_ms = started.elapsed().as_millis() as i64;
+    tracing::info!(latency_us = started.elapsed().as_micros() as u64, attempts, "passthrough");
+    state.call_log.record(CallRecord {
+        id: format!("call_{}", crate::clock::random_hex(state.entropy.as_ref(), 12)),
+        scope: auth.scope.clone(),
+        connection_id: row.id.clone(),
+        platform: row.platform.clone(),
+        action_id,
+        method,
+        path: format!("/{raw_path}"),
+        status: i64::from(status),
+        error_code,
+        attempts: i64::from(attempts),
+        latency_ms,
+        created_at: state.clock.now_ms(),
+    });
+    outcome.map(|(response, _)| response)
+}
+
+/// Checks the limits and the connection, builds the upstream request and sends it (with retries
+/// when asked); returns the streamed answer and the number of attempts.
+async fn forward(
+    state: &AppState,
+    auth: &SecretKeyAuth,
+    row: &ConnectionRow,
+    action_id: Option<&str>,
+    parts: http::request::Parts,
+    body: Body,
+    started: Instant,
+) -> ApiResult<(Response, u32)> {
+    let limits = &state.config.rate_limits;
+    state
+        .rate_limiter
+        .check(&[
+            Limit { bucket: format!("key:{}", auth.key_id), per_minute: limits.key_per_minute },
+            Limit { bucket: format!("conn:{}", row.id), per_minute: limits.connection_per_minute },
+        ])
+        .await
+        .map_err(|e| ApiError::rate_limited("passthrough calls for this connection or key", e.retry_after_secs))?;
     if row.status != "active" || !row.active {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -126,9 +207,9 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
     let base = upstream::api_base(&platform, &creds).map_err(upstream_error)?;
     let mut url = upstream::join(&base, raw_path, parts.uri.query()).map_err(upstream_error)?;
-    if let Some(action_id) = header(&parts.headers, &["x-portico-action-id", "x-pica-action-id"]) {
+    if let Some(action_id) = action_id {
         let action = check_action(&platform, action_id, parts.method.as_str(), raw_path)?;
-        span.record("action", action.id.as_str());
+        tracing::Span::current().record("action", action.id.as_str());
     }
 
     let mut headers = HeaderMap::with_capacity(parts.headers.len());
@@ -140,37 +221,116 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     upstream::inject(&platform, &creds, &mut headers, &mut url).map_err(upstream_error)?;
     state.private_allow.check_literal(&url).map_err(upstream_error)?;
 
-    let mut outbound = state.http.request(parts.method.clone(), url).headers(headers);
-    if !body.is_end_stream() {
-        outbound = outbound.body(reqwest::Body::wrap_stream(body.into_data_stream()));
-    }
-    let upstream = outbound.send().await.map_err(|e| {
-        let elapsed = started.elapsed().as_millis();
-        let (timeout, private) = (e.is_timeout(), is_private_refusal(&e));
-        tracing::warn!(error = %e.without_url(), elapsed_ms = elapsed as u64, "upstream request failed");
-        if timeout {
-            ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", format!("{} did not answer in time.", platform.name))
-        } else if private {
-            upstream_error(UpstreamError::PrivateAddress(platform.slug.clone()))
-        } else {
-            ApiError::new(StatusCode::BAD_GATEWAY, "upstream_unreachable", format!("{} could not be reached.", platform.name))
-        }
-    })?;
+    let retries = requested_retries(&parts.headers)?;
+    let mut body = if body.is_end_stream() {
+        Outbound::Empty
+    } else if retries > 0 {
+        // A retried request is sent more than once, so its body must be kept.
+        let bytes = axum::body::to_bytes(body, MAX_RETRY_BODY).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "retry_body_too_large",
+                "Retries need a request body of at most 1 MiB; send larger bodies without x-portico-retries.",
+            )
+        })?;
+        Outbound::Buffered(bytes)
+    } else {
+        Outbound::Streamed(Some(body))
+    };
 
-    let status = upstream.status();
-    span.record("status", status.as_u16());
-    tracing::info!(latency_us = started.elapsed().as_micros() as u64, "passthrough");
-    let mut response = Response::builder().status(status);
+    let mut attempt: u32 = 0;
+    let upstream = loop {
+        attempt += 1;
+        let mut outbound = state.http.request(parts.method.clone(), url.clone()).headers(headers.clone());
+        outbound = match &mut body {
+            Outbound::Empty => outbound,
+            Outbound::Buffered(bytes) => outbound.body(bytes.clone()),
+            Outbound::Streamed(stream) => match stream.take() {
+                Some(stream) => outbound.body(reqwest::Body::wrap_stream(stream.into_data_stream())),
+                None => outbound,
+            },
+        };
+        let response = outbound.send().await.map_err(|e| {
+            let elapsed = started.elapsed().as_millis();
+            let (timeout, private) = (e.is_timeout(), is_private_refusal(&e));
+            tracing::warn!(error = %e.without_url(), elapsed_ms = elapsed as u64, "upstream request failed");
+            if timeout {
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", format!("{} did not answer in time.", platform.name))
+            } else if private {
+                upstream_error(UpstreamError::PrivateAddress(platform.slug.clone()))
+            } else {
+                ApiError::new(StatusCode::BAD_GATEWAY, "upstream_unreachable", format!("{} could not be reached.", platform.name))
+            }
+        })?;
+        let wait = (attempt <= retries && is_retryable(response.status()))
+            .then(|| retry_wait(response.headers(), attempt, state.config.passthrough_max_retry_wait, state.clock.now_ms()))
+            .flatten();
+        match wait {
+            Some(wait) => {
+                tracing::info!(status = response.status().as_u16(), attempt, wait_ms = wait.as_millis() as u64, "retrying upstream");
+                drop(response);
+                tokio::time::sleep(wait).await;
+            }
+            None => break response,
+        }
+    };
+
+    let mut response = Response::builder().status(upstream.status());
     if let Some(out) = response.headers_mut() {
         for (name, value) in upstream.headers() {
             if !HOP_BY_HOP.contains(&name.as_str()) {
                 out.append(name.clone(), value.clone());
             }
         }
+        if retries > 0 {
+            out.insert("x-portico-attempts", http::HeaderValue::from(attempt));
+        }
     }
-    response
-        .body(Body::from_stream(upstream.bytes_stream()))
-        .map_err(ApiError::internal)
+    let response = response.body(Body::from_stream(upstream.bytes_stream())).map_err(ApiError::internal)?;
+    Ok((response, attempt))
+}
+
+/// The largest body kept in memory so a request can be retried.
+const MAX_RETRY_BODY: usize = 1024 * 1024;
+/// At most this many retries may be asked for.
+const MAX_RETRIES: u32 = 3;
+
+enum Outbound {
+    Empty,
+    Buffered(bytes::Bytes),
+    Streamed(Option<Body>),
+}
+
+/// `x-portico-retries: N` (0–3): retry a 429 or 5xx answer up to N times.
+fn requested_retries(headers: &HeaderMap) -> ApiResult<u32> {
+    match header(headers, &["x-portico-retries"]) {
+        None => Ok(0),
+        Some(v) => v.parse::<u32>().ok().filter(|n| *n <= MAX_RETRIES).ok_or_else(|| {
+            ApiError::bad_request("invalid_retries", format!("x-portico-retries must be a whole number from 0 to {MAX_RETRIES}."))
+        }),
+    }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+}
+
+/// How long to wait before the next attempt: the upstream's `Retry-After` (seconds or an HTTP
+/// date) when it sent one, else exponential backoff from 250 ms. `None` when the upstream asks
+/// for longer than `max`: the caller then gets the upstream's answer as it is.
+fn retry_wait(headers: &http::HeaderMap, attempt: u32, max: std::time::Duration, now_ms: i64) -> Option<std::time::Duration> {
+    let asked = headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| {
+        let v = v.trim();
+        match v.parse::<u64>() {
+            Ok(seconds) => Some(std::time::Duration::from_secs(seconds)),
+            Err(_) => httpdate::parse_http_date(v).ok().map(|at| {
+                let at_ms = at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+                std::time::Duration::from_millis((at_ms - now_ms).max(0) as u64)
+            }),
+        }
+    });
+    let wait = asked.unwrap_or_else(|| std::time::Duration::from_millis(250 << (attempt - 1).min(4)));
+    (wait <= max).then_some(wait)
 }
 
 /// Whether a send failed because the guarded resolver refused a private address.
@@ -199,6 +359,32 @@ mod tests {
         assert!(!path_fits("/items/{id}", "items/a/b"));
         assert!(!path_fits("/items/{id}", "other/a"));
         assert!(!path_fits("/items/{id}", "items/"));
+    }
+
+    #[test]
+    fn retry_waits_follow_retry_after_and_back_off_otherwise() {
+        let max = std::time::Duration::from_secs(30);
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(retry_wait(&headers, 1, max, 0), Some(std::time::Duration::from_millis(250)));
+        assert_eq!(retry_wait(&headers, 3, max, 0), Some(std::time::Duration::from_millis(1000)));
+        headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("2"));
+        assert_eq!(retry_wait(&headers, 1, max, 0), Some(std::time::Duration::from_secs(2)));
+        headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("120"));
+        assert_eq!(retry_wait(&headers, 1, max, 0), None, "longer than the cap: give the answer back");
+        headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:05 GMT"));
+        let date_ms = 1_445_412_485_000;
+        assert_eq!(retry_wait(&headers, 1, max, date_ms - 3000), Some(std::time::Duration::from_secs(3)));
+        assert_eq!(retry_wait(&headers, 1, max, date_ms + 5000), Some(std::time::Duration::ZERO), "a past date means now");
+    }
+
+    #[test]
+    fn only_429_and_5xx_are_retried() {
+        for status in [429, 500, 502, 503, 504] {
+            assert!(is_retryable(StatusCode::from_u16(status).unwrap()));
+        }
+        for status in [200, 201, 400, 401, 404, 409] {
+            assert!(!is_retryable(StatusCode::from_u16(status).unwrap()));
+        }
     }
 
     #[test]

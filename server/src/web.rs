@@ -14,6 +14,8 @@ use axum::{Json, Router};
 use include_dir::{include_dir, Dir};
 use serde::Deserialize;
 use tower_http::services::ServeDir;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::config::parse_origin;
 use crate::AppState;
@@ -23,11 +25,15 @@ const EMBED_JS: &str = include_str!("../../public/embed.js");
 const MODAL_CSS: &str = include_str!("../../style/modal.css");
 const MODAL_BOOT_JS: &str = include_str!("../../frontend/boot.js");
 
+/// Health probes, documented in the OpenAPI document.
+pub fn probes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
+}
+
+/// What browsers load (not part of the JSON API).
 pub fn router(state: &AppState) -> Router<AppState> {
     let site = &state.config.site_dir;
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
         .route("/embed.js", get(embed_js))
         .route("/modal", get(modal_page))
         .route("/connect/{link}", get(connect_page))
@@ -38,10 +44,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .nest_service("/pkg", ServeDir::new(site.join("pkg")))
 }
 
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "Health", operation_id = "healthz", responses((status = 200, description = "{\"status\":\"ok\"}")))]
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))
 }
 
+/// The database is reachable.
+#[utoipa::path(get, path = "/readyz", tag = "Health", operation_id = "readyz",
+    responses((status = 200, description = "{\"status\":\"ready\"}"), (status = 503, body = portico_wire::ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),

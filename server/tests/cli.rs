@@ -131,3 +131,82 @@ fn a_malformed_operator_catalog_file_stops_start_up_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.toml:2"), "{stderr}");
 }
+
+/// Seeds one sealed connection under `key` into the SQLite database in `dir`, through the library.
+async fn seed_connection(dir: &std::path::Path, key: [u8; 32]) {
+    use portico::clock::OsEntropy;
+    use portico::config::DatabaseUrl;
+    use portico::store::connections::ConnectionRow;
+    use portico::tenancy::{Environment, Scope, WorkspaceId};
+    let store = portico::store::Store::connect(&DatabaseUrl::new(format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("data/portico.db").display()
+    )))
+    .await
+    .unwrap();
+    let created = portico::workspaces::create_workspace(&store, &OsEntropy, 1, "Seed", &[]).await.unwrap();
+    let scope = Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
+    let vault = portico::vault::Vault::new(&key, &[], std::sync::Arc::new(OsEntropy));
+    let id = "conn_0123456789abcdef0123456789abcdef";
+    let sealed = vault.seal(portico::connections::credentials_binding(&scope, id), b"{\"apiKey\":\"x\"}").unwrap();
+    let row = ConnectionRow {
+        id: id.into(),
+        platform: "mock".into(),
+        config_key: "default".into(),
+        connection_key: "test::mock::default::0123456789abcdef0123456789abcdef|u".into(),
+        identity: Some("u".into()),
+        identity_type: Some("user".into()),
+        name: "Mock".into(),
+        tags: vec![],
+        status: "active".into(),
+        active: true,
+        credentials: sealed,
+        vault_key_id: vault.active_key_id().into(),
+        created_at: 1,
+        updated_at: 1,
+    };
+    store.insert_connection(&scope, &row).await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test]
+async fn vault_status_and_rotate_report_what_each_key_protects() {
+    use base64::Engine;
+    let b64 = |k: [u8; 32]| base64::engine::general_purpose::STANDARD.encode(k);
+    let (old, new) = ([1u8; 32], [2u8; 32]);
+    let (old_id, new_id) = (portico::vault::key_id(&old), portico::vault::key_id(&new));
+    let dir = tempfile::tempdir().unwrap();
+    seed_connection(dir.path(), old).await;
+    let run = |args: &[&str], retired: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env("PORTICO_DATA_DIR", dir.path().join("data"))
+            .env("PORTICO_VAULT_KEY", b64(new))
+            .env_remove("DATABASE_URL");
+        if retired {
+            command.env("PORTICO_VAULT_RETIRED_KEYS", b64(old));
+        } else {
+            command.env_remove("PORTICO_VAULT_RETIRED_KEYS");
+        }
+        command.output().unwrap()
+    };
+    let records = |status: &Value, id: &str| {
+        status["keys"].as_array().unwrap().iter().find(|k| k["keyId"] == id).map(|k| (k["records"].as_i64().unwrap(), k["state"].as_str().unwrap().to_string()))
+    };
+
+    let unknown = stdout_json(&run(&["vault", "status", "--json"], false));
+    assert_eq!(records(&unknown, &old_id), Some((1, "unknown".into())), "{unknown}");
+
+    let before = stdout_json(&run(&["vault", "status", "--json"], true));
+    assert_eq!(records(&before, &old_id), Some((1, "retired".into())));
+    assert_eq!(records(&before, &new_id), Some((0, "active".into())));
+
+    let rotated = stdout_json(&run(&["vault", "rotate", "--json"], true));
+    assert_eq!(rotated["reencrypted"], 1);
+
+    let after = stdout_json(&run(&["vault", "status", "--json"], false));
+    assert_eq!(records(&after, &new_id), Some((1, "active".into())), "{after}");
+    assert_eq!(records(&after, &old_id), None, "the old key protects nothing and is not configured");
+}

@@ -10,11 +10,13 @@ use serde::{Deserialize, Serialize};
 
 /// Every error the API returns: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A stable snake_case code a program can branch on (`token_expired`, `invalid_credentials`…).
     pub code: String,
@@ -24,6 +26,7 @@ pub struct ErrorDetail {
 
 /// How a platform authenticates its users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {
     Oauth2,
@@ -41,6 +44,7 @@ impl AuthKind {
 
 /// `201` answer of `POST /v1/authkit/token`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenResponse {
     pub token: String,
@@ -51,6 +55,7 @@ pub struct TokenResponse {
 
 /// One field of a connect form, as the catalog defines it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FormField {
     /// The template name the value fills: `apiKey`, `username`, `password`, or
@@ -78,6 +83,7 @@ fn default_true() -> bool {
 
 /// An integration as the modal shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct IntegrationCard {
     pub platform: String,
@@ -93,6 +99,7 @@ pub struct IntegrationCard {
 
 /// A connection as listings and the modal show it. Never holds credentials.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionView {
     pub id: String,
@@ -112,6 +119,7 @@ pub struct ConnectionView {
 
 /// What the modal learns about its session once it holds a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     pub workspace_name: String,
@@ -125,6 +133,7 @@ pub struct SessionView {
 
 /// Body of `POST /v1/authkit/connections`: the values of a connect form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreateConnectionRequest {
     pub platform: String,
@@ -133,6 +142,7 @@ pub struct CreateConnectionRequest {
 
 /// `GET /v1/vault/connections` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionList {
     #[serde(rename = "type")]
@@ -145,6 +155,7 @@ pub struct ConnectionList {
 
 /// A catalog entry as the dashboard and `GET /v1/integrations` list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PlatformSummary {
     pub platform: String,

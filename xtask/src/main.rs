@@ -6,6 +6,8 @@
 //!   cargo xtask setup   only install what is missing (each step skipped when satisfied)
 //!   cargo xtask build   set up, then build the two WASM bundles and the `portico` binary
 //!   cargo xtask sizes   print the bundles' raw and gzip sizes
+//!   cargo xtask fuzz [SECONDS]  run every cargo-fuzz target for SECONDS each (default 60; needs
+//!                       the nightly toolchain and cargo-fuzz, installed when missing)
 //!   cargo xtask logos   regenerate public/logos/ from the catalog (simple-icons or a monogram)
 //!
 //! Set-up installs, only when missing: the wasm32 target, cargo-leptos and the wasm-bindgen CLI
@@ -36,9 +38,10 @@ fn main() -> ExitCode {
         Some("demo") => setup().and_then(|_| build_assets()).and_then(|_| build_server()).and_then(|_| demo(&args[1..])),
         Some("test") => setup().and_then(|_| build_assets()).and_then(|_| test()),
         Some("sizes") => sizes(),
+        Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         Some("logos") => logos(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes|logos>");
+            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes|fuzz [SECONDS]|logos>");
             return ExitCode::from(2);
         }
     };
@@ -325,6 +328,31 @@ fn test() -> Result<()> {
             .env("PORTICO_BIN", portico_bin())
             .env("PORTICO_SITE_DIR", site_dir()),
     )?;
+    Ok(())
+}
+
+/// Runs every fuzz target in `fuzz/` for a bounded time. Findings are left in
+/// `fuzz/artifacts/<target>/` and make the command fail.
+fn fuzz(seconds: Option<&str>) -> Result<()> {
+    let seconds: u64 = seconds.unwrap_or("60").parse().map_err(|_| "SECONDS must be a number".to_string())?;
+    let toolchains = output(cmd("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        run("installing the nightly toolchain", cmd("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+    }
+    if output(cmd("cargo").args(["fuzz", "--version"])).is_none() {
+        run("installing cargo-fuzz (once)", cmd("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    let dir = root().join("fuzz");
+    let targets = output(cmd("cargo").args(["+nightly", "fuzz", "list"]).current_dir(&dir))
+        .ok_or("cargo fuzz list failed")?;
+    for target in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
+        run(
+            &format!("fuzzing {target} for {seconds}s"),
+            cmd("cargo")
+                .args(["+nightly", "fuzz", "run", target, "--", &format!("-max_total_time={seconds}")])
+                .current_dir(&dir),
+        )?;
+    }
     Ok(())
 }
 

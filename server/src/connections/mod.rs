@@ -8,10 +8,11 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use portico_catalog::Platform;
-use portico_wire::{ConnectionList, ConnectionView};
+use portico_wire::{ConnectionList, ConnectionView, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult, AppJson};
@@ -27,13 +28,10 @@ pub use key::ConnectionKey;
 pub const MAX_TAGS: usize = 32;
 pub const MAX_TAG_LEN: usize = 64;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/vault/connections", get(list_connections))
-        .route(
-            "/v1/vault/connections/{id}",
-            get(get_connection).patch(update_connection).delete(delete_connection),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_connections))
+        .routes(routes!(get_connection, update_connection, delete_connection))
 }
 
 /// Where a connection's credentials live in the vault.
@@ -243,6 +241,22 @@ fn comma_list(value: Option<&str>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// List connections (newest first), filtered and paginated.
+#[utoipa::path(get, path = "/v1/vault/connections", tag = "Connections",
+    operation_id = "list_connections",
+    security(("secret_key" = [])),
+    params(
+        ("identity" = Option<String>, Query, description = "Only this identity's connections"),
+        ("identityType" = Option<String>, Query, description = "user, team, organization or project"),
+        ("platform" = Option<String>, Query, description = "A catalog platform slug"),
+        ("key" = Option<String>, Query, description = "Comma-separated connection keys (any of them)"),
+        ("tags" = Option<String>, Query, description = "Comma-separated tags (all must match)"),
+        ("active" = Option<bool>, Query),
+        ("status" = Option<String>, Query, description = "active or needs_reauth"),
+        ("limit" = Option<i64>, Query, description = "1 to 100, default 20"),
+        ("page" = Option<i64>, Query, description = "From 1, default 1"),
+    ),
+    responses((status = 200, body = ConnectionList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id))]
 async fn list_connections(
     State(state): State<AppState>,
@@ -299,6 +313,12 @@ async fn load(state: &AppState, scope: &Scope, id: &str) -> ApiResult<Connection
     state.store.find_connection(scope, id).await?.ok_or_else(|| ApiError::not_found("Connection"))
 }
 
+/// One connection.
+#[utoipa::path(get, path = "/v1/vault/connections/{id}", tag = "Connections",
+    operation_id = "get_connection",
+    security(("secret_key" = [])),
+    params(("id" = String, Path, description = "The connection's id")),
+    responses((status = 200, body = ConnectionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, connection = %id))]
 async fn get_connection(
     State(state): State<AppState>,
@@ -309,12 +329,19 @@ async fn get_connection(
     Ok(Json(view(&auth.scope, &row)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateConnection {
     tags: Vec<String>,
 }
 
+/// Replace a connection's tags (at most 32, each at most 64 characters).
+#[utoipa::path(patch, path = "/v1/vault/connections/{id}", tag = "Connections",
+    operation_id = "update_connection",
+    security(("secret_key" = [])),
+    params(("id" = String, Path, description = "The connection's id")),
+    request_body = UpdateConnection,
+    responses((status = 200, body = ConnectionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, connection = %id))]
 async fn update_connection(
     State(state): State<AppState>,
@@ -330,6 +357,12 @@ async fn update_connection(
     Ok(Json(view(&auth.scope, &row)))
 }
 
+/// Delete a connection and destroy its credentials.
+#[utoipa::path(delete, path = "/v1/vault/connections/{id}", tag = "Connections",
+    operation_id = "delete_connection",
+    security(("secret_key" = [])),
+    params(("id" = String, Path, description = "The connection's id")),
+    responses((status = 200, description = "The deleted connection", body = ConnectionView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(workspace = %auth.scope.workspace_id, connection = %id))]
 async fn delete_connection(
     State(state): State<AppState>,

@@ -222,16 +222,3 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The vault keys that seal at least one stored credential, with their counts.
-    pub async fn vault_key_usage(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT vault_key_id, COUNT(*) AS n FROM connections GROUP BY vault_key_id ORDER BY vault_key_id",
-        )
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("vault_key_id")?, r.try_get("n")?)))
-            .collect()
-    }
-}

@@ -6,8 +6,10 @@
 //! the ones `Any` carries on both: TEXT, 64-bit integers (timestamps are Unix milliseconds) and
 //! bytes. Every method that reads or writes tenant data takes the [`Scope`] first.
 
+pub mod calls;
 pub mod connections;
 pub mod integrations;
+pub mod sealed;
 pub mod secret_keys;
 pub mod tokens;
 pub mod workspaces;
@@ -20,6 +22,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
 use crate::config::DatabaseUrl;
+pub use sealed::{SealedColumn, SealedRow, SEALED_COLUMNS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -74,10 +74,24 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     /// A workspace with `mock` enabled in both environments and HOST_ORIGIN allowed.
     pub workspace: Workspace,
+    /// The configuration this server started with (for replicas on the same database).
+    pub config: Config,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub struct Replica {
+    pub url: String,
+    pub state: portico::AppState,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Replica {
     fn drop(&mut self) {
         self.server.abort();
     }
@@ -138,6 +152,7 @@ impl TestApp {
         config.passthrough_allow_private = vec![mock.url()];
         config.site_dir = PathBuf::from(dir.path()).join("site");
         adjust(&mut config);
+        let base_config = config.clone();
         let clock = ManualClock::starting_now();
         let app = Application::build_with(config, clock.clone(), Arc::new(OsEntropy)).await.expect("application builds");
         let url = format!("http://{}", app.local_addr());
@@ -147,7 +162,22 @@ impl TestApp {
         });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let workspace = create_workspace(&store, "Acme", clock.as_ref()).await;
-        Some(TestApp { url, backend, client, clock, store, mock, dir, workspace, server })
+        Some(TestApp { url, backend, client, clock, store, mock, dir, workspace, config: base_config, server })
+    }
+
+    /// Another Portico on the same database, mock provider and clock (a replica, or the same
+    /// deployment restarted), with `adjust` applied to its configuration.
+    pub async fn spawn_replica(&self, adjust: impl FnOnce(&mut Config)) -> Result<Replica, portico::StartupError> {
+        let mut config = self.config.clone();
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        adjust(&mut config);
+        let app = Application::build_with(config, self.clock.clone(), Arc::new(OsEntropy)).await?;
+        let url = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        let server = tokio::spawn(async move {
+            let _ = app.run_until_stopped().await;
+        });
+        Ok(Replica { url, state, server })
     }
 
     pub async fn new_workspace(&self, name: &str) -> Workspace {

@@ -8,6 +8,8 @@
 //!
 //! Envelope layout: `0x01 | key-id length (1 byte) | key id (ASCII) | nonce (12) | ciphertext+tag`.
 
+pub mod rotation;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
@@ -114,6 +116,13 @@ impl Vault {
 
     pub fn knows_key(&self, id: &str) -> bool {
         self.keys.contains_key(id)
+    }
+
+    /// Every key id in the ring, sorted.
+    pub fn key_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.keys.keys().cloned().collect();
+        ids.sort();
+        ids
     }
 
     pub fn seal(&self, binding: Binding<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {

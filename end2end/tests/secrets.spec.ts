@@ -1,0 +1,67 @@
+import { expect, test } from "@playwright/test";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DATA_DIR, LOG_FILE, PORTICO } from "../playwright.config";
+
+// Runs last (files run in name order with one worker): after every other flow of this run, no
+// secret appears in clear in Portico's log output, its database files, or any answer Portico
+// sent the browser that is not meant to carry it.
+
+const SECRET_PATTERNS: [string, RegExp][] = [
+  ["secret key", /sk_(test|live)_[A-Za-z0-9]{43}/],
+  ["AuthKit token", /akt_(test|live)_[A-Za-z0-9]{43}/],
+  ["connect-link code", /lnk_[A-Za-z0-9]{43}/],
+  ["the mock API key", /mock_demo_key_2026/],
+  ["a refused API key", /mock_wrong_key_0000/],
+];
+
+test("no secret reaches the log, the database or a listing", async ({ page }) => {
+  // One more full connection, recording every answer Portico sends the browser.
+  const answers: { url: string; body: string }[] = [];
+  page.on("response", async (response) => {
+    if (!response.url().startsWith(PORTICO) || response.request().resourceType() !== "fetch") return;
+    answers.push({ url: response.url(), body: await response.text().catch(() => "") });
+  });
+  await page.goto("/?user=demo-user-2");
+  await page.getByTestId("connect").click();
+  const frame = page.frameLocator("iframe[data-portico-modal]");
+  await frame.locator('[data-platform="mock"]').click();
+  await frame.getByTestId("field-apiKey").fill("mock_wrong_key_0000");
+  await frame.getByTestId("submit").click();
+  await expect(frame.getByTestId("form-error")).toBeVisible();
+  await frame.getByTestId("field-apiKey").fill("mock_demo_key_2026");
+  await frame.getByTestId("submit").click();
+  await expect(frame.getByTestId("success")).toBeVisible();
+  const listing = await page.request.get("/api/connections?user=demo-user-2");
+  answers.push({ url: "host listing via Portico", body: await listing.text() });
+
+  // The answers the modal got: the session and the created connection, never a credential.
+  expect(answers.length).toBeGreaterThanOrEqual(2);
+  for (const { url, body } of answers) {
+    for (const [what, pattern] of SECRET_PATTERNS) {
+      expect(pattern.test(body), `${what} in the answer from ${url}`).toBe(false);
+    }
+  }
+
+  // Everything Portico logged during this run (the suite's server writes its output here).
+  const raw = fs.readFileSync(LOG_FILE, "utf8");
+  expect(raw).toContain("connection created"); // the scan reads the real log
+  // The demo's banner tells the user which mock key to paste: that one line is instructions,
+  // printed once; any other occurrence of the key is a leak.
+  const banner = /^.*paste the API key mock_demo_key_2026.*$/gm;
+  expect(raw.match(banner)?.length).toBe(1);
+  const log = raw.replace(banner, "");
+  for (const [what, pattern] of SECRET_PATTERNS) {
+    const found = log.match(pattern);
+    expect(found, `${what} in the log: ${found?.[0]}`).toBeNull();
+  }
+
+  // Every byte of the database files.
+  const files = fs.readdirSync(DATA_DIR).filter((f) => f.startsWith("portico.db"));
+  const bytes = Buffer.concat(files.map((f) => fs.readFileSync(path.join(DATA_DIR, f))));
+  const text = bytes.toString("latin1");
+  expect(text).toContain("test::mock::default::"); // the scan sees stored rows
+  for (const [what, pattern] of SECRET_PATTERNS) {
+    expect(pattern.test(text), `${what} in the database files`).toBe(false);
+  }
+});

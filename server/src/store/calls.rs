@@ -1,0 +1,119 @@
+//! The passthrough call log: what was called, when, and what came back — never a header or body.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::tenancy::Scope;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    pub id: String,
+    pub scope: Scope,
+    pub connection_id: String,
+    pub platform: String,
+    pub action_id: Option<String>,
+    pub method: String,
+    /// The path relative to the API base, without the query (which may carry anything).
+    pub path: String,
+    pub status: i64,
+    /// Set when Portico answered itself (rate limit, timeout, unreachable upstream…).
+    pub error_code: Option<String>,
+    pub attempts: i64,
+    pub latency_ms: i64,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, connection_id, platform, action_id, method, path, status, error_code, attempts, latency_ms, created_at";
+
+impl Store {
+    /// Inserts a batch in one transaction.
+    pub async fn insert_calls(&self, records: &[CallRecord]) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for r in records {
+            sqlx::query(
+                "INSERT INTO passthrough_calls (id, workspace_id, environment, connection_id, platform, action_id, \
+                 method, path, status, error_code, attempts, latency_ms, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(r.id.as_str())
+            .bind(r.scope.workspace_id.as_str())
+            .bind(r.scope.environment.as_str())
+            .bind(r.connection_id.as_str())
+            .bind(r.platform.as_str())
+            .bind(r.action_id.as_deref())
+            .bind(r.method.as_str())
+            .bind(r.path.as_str())
+            .bind(r.status)
+            .bind(r.error_code.as_deref())
+            .bind(r.attempts)
+            .bind(r.latency_ms)
+            .bind(r.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Newest first; `before` pages by time.
+    pub async fn list_calls(
+        &self,
+        scope: &Scope,
+        connection_id: Option<&str>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CallRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM passthrough_calls WHERE workspace_id = $1 AND environment = $2 \
+             AND ($3 = '' OR connection_id = $3) AND created_at < $4 ORDER BY created_at DESC, id DESC LIMIT $5"
+        ))
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(connection_id.unwrap_or(""))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CallRecord {
+                    id: r.try_get("id")?,
+                    scope: scope.clone(),
+                    connection_id: r.try_get("connection_id")?,
+                    platform: r.try_get("platform")?,
+                    action_id: r.try_get("action_id")?,
+                    method: r.try_get("method")?,
+                    path: r.try_get("path")?,
+                    status: r.try_get("status")?,
+                    error_code: r.try_get("error_code")?,
+                    attempts: r.try_get("attempts")?,
+                    latency_ms: r.try_get("latency_ms")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds `delta` to a shared rate counter and returns its new total.
+    pub async fn add_to_rate_counter(&self, bucket: &str, window_start: i64, delta: i64) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO rate_counters (bucket, window_start, count) VALUES ($1, $2, $3) \
+             ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_counters.count + excluded.count \
+             RETURNING count",
+        )
+        .bind(bucket)
+        .bind(window_start)
+        .bind(delta)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("count")?)
+    }
+
+    pub async fn delete_rate_counters_before(&self, window_start: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM rate_counters WHERE window_start < $1")
+            .bind(window_start)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
