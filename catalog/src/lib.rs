@@ -408,12 +408,18 @@ pub fn parse_platform(
     let mut fields = Vec::new();
     let mut patterns = Vec::new();
     let mut names = BTreeSet::new();
+    let kind = raw.auth.kind;
+    // A client-credentials platform's user brings their own app (an Entra app registration, a
+    // PayPal REST app): the form collects its id and secret, which the token request then uses.
+    let client_fields = matches!(kind, AuthKind::Oauth2ClientCredentials);
     for (i, f) in raw.form.fields.into_iter().enumerate() {
         let valid_name = matches!(f.name.as_str(), "apiKey" | "username" | "password")
+            || (client_fields && matches!(f.name.as_str(), "clientId" | "clientSecret"))
             || f.name.strip_prefix("connectionConfig.").is_some_and(is_identifier);
         if !valid_name {
+            let client = if client_fields { ", clientId, clientSecret" } else { "" };
             return Err(fail(format!(
-                "form.fields[{i}].name `{}` must be apiKey, username, password or connectionConfig.<name>",
+                "form.fields[{i}].name `{}` must be apiKey, username, password{client} or connectionConfig.<name>",
                 f.name
             )));
         }
@@ -437,7 +443,6 @@ pub fn parse_platform(
             example: f.example,
         });
     }
-    let kind = raw.auth.kind;
     let mut known: BTreeSet<String> = names.clone();
     match kind {
         AuthKind::Oauth2 => {
@@ -483,6 +488,20 @@ pub fn parse_platform(
         }
         Ok(parsed)
     };
+
+    // Documentation links are shown to people, never requested by the server, but a relative or
+    // plain-http link in the dashboard is still a mistake worth failing on.
+    let docs_link = |what: &str, link: &str| -> Result<(), CatalogError> {
+        let url = url::Url::parse(link).map_err(|e| fail(format!("{what} `{link}`: {e}")))?;
+        let scheme_ok = url.scheme() == "https" || (raw.local && url.scheme() == "http");
+        if !scheme_ok || url.host_str().is_none() {
+            return Err(fail(format!("{what} `{link}` must be an absolute https URL")));
+        }
+        Ok(())
+    };
+    if let Some(link) = &raw.docs_url {
+        docs_link("docs_url", link)?;
+    }
 
     let api_base_url = url_template("api_base_url", &raw.api_base_url)?;
     if api_base_url.source().contains('?') {
@@ -590,8 +609,25 @@ pub fn parse_platform(
                 a.path
             )));
         }
+        // Passthrough matches `{param}` against exactly one path segment, so a parameter sharing
+        // a segment with text (`/tickets/{id}.json`) could never match a request.
+        let bad_segment = a.path.split('/').find(|seg| {
+            let param = seg.strip_prefix('{').and_then(|p| p.strip_suffix('}'));
+            match param {
+                Some(name) => !is_identifier(name),
+                None => seg.contains(['{', '}']),
+            }
+        });
+        if let Some(seg) = bad_segment {
+            return Err(fail(format!(
+                "actions[{i}].path segment `{seg}`: a parameter must be a whole segment, `{{name}}`"
+            )));
+        }
         if a.title.trim().is_empty() {
             return Err(fail(format!("actions[{i}].title must not be empty")));
+        }
+        if let Some(link) = &a.docs_url {
+            docs_link(&format!("actions[{i}].docs_url"), link)?;
         }
         actions.push(Action { id: a.id, title: a.title, method, path: a.path, docs_url: a.docs_url });
     }

@@ -186,3 +186,65 @@ fn a_malformed_operator_file_fails_the_load_naming_it() {
     assert!(err.file.ends_with("acme.toml"), "{err}");
     assert_eq!(err.line, Some(1));
 }
+
+#[test]
+fn action_parameters_must_be_whole_segments() {
+    for bad in ["/deals/{id}.json", "/deals/{id", "/deals/{}", "/deals/{a-b}", "/deals/x}"] {
+        let text = API_KEY_PLATFORM.replace("path = \"/deals\"", &format!("path = \"{bad}\""));
+        let err = parse("acme.toml", &text).unwrap_err();
+        assert!(err.message.contains("whole segment"), "{bad}: {err}");
+    }
+    let text = API_KEY_PLATFORM.replace("path = \"/deals\"", "path = \"/deals/{deal_id}/notes.json\"");
+    assert_eq!(parse("acme.toml", &text).unwrap().actions[0].path, "/deals/{deal_id}/notes.json");
+}
+
+#[test]
+fn docs_links_must_be_absolute_https() {
+    let platform_link = API_KEY_PLATFORM.replace("categories", "docs_url = \"LINK\"\ncategories");
+    let action_link = API_KEY_PLATFORM.replace("path = \"/deals\"", "path = \"/deals\"\ndocs_url = \"LINK\"");
+    for text in [&platform_link, &action_link] {
+        for bad in ["/docs", "http://acme.example/docs", "docs.acme.example"] {
+            let err = parse("acme.toml", &text.replace("LINK", bad)).unwrap_err();
+            assert!(err.message.contains("docs_url"), "{bad}: {err}");
+        }
+        assert!(parse("acme.toml", &text.replace("LINK", "https://acme.example/docs")).is_ok());
+    }
+}
+
+const CLIENT_CREDENTIALS_PLATFORM: &str = r#"
+slug = "acme"
+name = "Acme"
+categories = ["payments"]
+api_base_url = "https://api.acme.example"
+
+[auth]
+kind = "oauth2_client_credentials"
+token_url = "https://api.acme.example/oauth/token"
+
+[inject.headers]
+authorization = "Bearer ${accessToken}"
+
+[[form.fields]]
+name = "clientId"
+label = "Client ID"
+
+[[form.fields]]
+name = "clientSecret"
+label = "Client secret"
+secret = true
+"#;
+
+#[test]
+fn client_credentials_forms_collect_the_client_id_and_secret() {
+    let p = parse("acme.toml", CLIENT_CREDENTIALS_PLATFORM).unwrap();
+    let names: Vec<_> = p.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["clientId", "clientSecret"]);
+    assert!(p.oauth.unwrap().authorization_url.is_none());
+}
+
+#[test]
+fn rejects_client_fields_outside_client_credentials() {
+    let text = API_KEY_PLATFORM.replace("name = \"connectionConfig.subdomain\"", "name = \"clientId\"");
+    let err = parse("acme.toml", &text).unwrap_err();
+    assert!(err.message.contains("`clientId` must be apiKey, username, password or"), "{err}");
+}

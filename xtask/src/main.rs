@@ -8,6 +8,7 @@
 //!   cargo xtask sizes   print the bundles' raw and gzip sizes
 //!   cargo xtask fuzz [SECONDS]  run every cargo-fuzz target for SECONDS each (default 60; needs
 //!                       the nightly toolchain and cargo-fuzz, installed when missing)
+//!   cargo xtask logos   regenerate public/logos/ from the catalog (simple-icons or a monogram)
 //!
 //! Set-up installs, only when missing: the wasm32 target, cargo-leptos and the wasm-bindgen CLI
 //! pinned to the versions this workspace needs, npm `binaryen` (wasm-opt) and the end-to-end
@@ -38,8 +39,9 @@ fn main() -> ExitCode {
         Some("test") => setup().and_then(|_| build_assets()).and_then(|_| test()),
         Some("sizes") => sizes(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
+        Some("logos") => logos(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes|fuzz [SECONDS]>");
+            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes|fuzz [SECONDS]|logos>");
             return ExitCode::from(2);
         }
     };
@@ -214,6 +216,20 @@ fn npm_ci(dir: &Path) -> Result<()> {
     run(
         &format!("npm ci in {name}/"),
         cmd("npm").args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]).current_dir(dir),
+    )
+}
+
+/// Vendors one SVG logo per catalog platform into public/logos/ (docs/catalog.md, "Logos"):
+/// the brand mark from the pinned npm `simple-icons` package where xtask/logos.mjs maps one, a
+/// generated monogram otherwise. Run after adding a platform; commit the result.
+fn logos() -> Result<()> {
+    npm_ci(&root().join("xtask"))?;
+    run(
+        "writing public/logos/ from catalog/platforms/",
+        cmd("node")
+            .arg(root().join("xtask/logos.mjs"))
+            .arg(root().join("catalog/platforms"))
+            .arg(root().join("public/logos")),
     )
 }
 

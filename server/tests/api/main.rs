@@ -5,6 +5,7 @@
 mod helpers;
 
 mod authkit;
+mod catalog;
 mod connections;
 mod isolation;
 mod limits;
