@@ -19,3 +19,12 @@ test("the status page lists the catalog and hydrates", async ({ page }) => {
   await expect(page.locator('[data-platform="mock"]')).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+// The API reference renders the OpenAPI document in the browser, every operation included.
+test("the API reference lists the operations", async ({ page }) => {
+  await page.goto(`${PORTICO}/docs`);
+  await expect(page.locator("#main h1")).toHaveText("Portico API");
+  await expect(page.locator("#mint_authkit_token h3")).toContainText("POST/v1/authkit/token");
+  await expect(page.locator("#passthrough h3").first()).toContainText("/v1/passthrough/{path}");
+  await expect(page.locator("#schema-ConnectionView")).toContainText("identityType");
+});

@@ -64,6 +64,22 @@ fn connection_from(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, StoreError>
 
 impl Store {
     pub async fn insert_connection(&self, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        insert_connection_with(&mut conn, scope, c).await
+    }
+
+    /// Inserts inside a caller's transaction (bulk loads, and writes that must go together).
+    pub async fn insert_connection_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        scope: &Scope,
+        c: &ConnectionRow,
+    ) -> Result<(), StoreError> {
+        insert_connection_with(tx, scope, c).await
+    }
+}
+
+async fn insert_connection_with(conn: &mut sqlx::AnyConnection, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO connections (id, workspace_id, environment, platform, config_key, connection_key, \
              identity, identity_type, name, tags, status, active, credentials, vault_key_id, created_at, updated_at) \
@@ -85,10 +101,12 @@ impl Store {
         .bind(c.vault_key_id.as_str())
         .bind(c.created_at)
         .bind(c.updated_at)
-        .execute(self.pool())
+        .execute(&mut *conn)
         .await?;
         Ok(())
-    }
+}
+
+impl Store {
 
     pub async fn find_connection(&self, scope: &Scope, id: &str) -> Result<Option<ConnectionRow>, StoreError> {
         sqlx::query(&format!(

@@ -9,6 +9,7 @@ mod catalog;
 mod connections;
 mod isolation;
 mod limits;
+mod openapi;
 mod passthrough;
 mod storage;
 mod upstream;
