@@ -21,9 +21,10 @@ process.env.PORTICO_E2E_RUN ??= `${Date.now()}`;
 const run = process.env.PORTICO_E2E_RUN;
 export const DATA_DIR = path.join(state, `data-${run}`);
 export const LOG_FILE = path.join(state, `portico-${run}.log`);
+export const PORTICO_BIN = process.env.PORTICO_BIN ?? path.join(path.resolve(__dirname, ".."), "target", "debug", "portico");
+export const CATALOG_DIR = path.join(__dirname, "fixtures", "catalog");
 fs.mkdirSync(state, { recursive: true });
 
-const bin = process.env.PORTICO_BIN ?? path.join(root, "target", "debug", "portico");
 
 export default defineConfig({
   testDir: "./tests",
@@ -59,10 +60,11 @@ export default defineConfig({
     url: `${PORTICO}/readyz`,
     reuseExistingServer: false,
     timeout: 120_000,
-    stdout: "pipe",
+    // Portico's output is in LOG_FILE (and in the failure report); keep the test output readable.
+    stdout: "ignore",
     stderr: "pipe",
     env: {
-      PORTICO_BIN: bin,
+      PORTICO_BIN,
       PORTICO_E2E_LOG: LOG_FILE,
       PORTICO_LISTEN: `127.0.0.1:${PORTICO_PORT}`,
       PORTICO_PUBLIC_URL: PORTICO,
@@ -72,6 +74,8 @@ export default defineConfig({
       PORTICO_DEMO_MOCK_LISTEN: `127.0.0.1:${MOCK_PORT}`,
       // Short enough for expiry.spec.ts to watch a real token expire, long enough for every flow.
       PORTICO_TOKEN_TTL_SECS: "30",
+      // An operator platform added without a rebuild (catalog.spec.ts).
+      PORTICO_CATALOG_DIR: path.join(__dirname, "fixtures", "catalog"),
       PORTICO_LOG: "info",
       PORTICO_LOG_FORMAT: "json",
       PATH: process.env.PATH ?? "",

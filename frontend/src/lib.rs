@@ -271,11 +271,17 @@ fn card_matches(card: &IntegrationCard, query: &str, category: Option<&str>) -> 
     text_ok && category_ok
 }
 
+/// `developer-tools` → "Developer tools", `ai` → "AI".
 fn pretty_category(slug: &str) -> String {
+    const ACRONYMS: [&str; 8] = ["ai", "crm", "hr", "api", "erp", "sms", "seo", "it"];
     let mut out = String::new();
     for (i, word) in slug.split('-').enumerate() {
         if i > 0 {
             out.push(' ');
+        }
+        if ACRONYMS.contains(&word) {
+            out.push_str(&word.to_uppercase());
+            continue;
         }
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
