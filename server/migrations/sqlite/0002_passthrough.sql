@@ -1,4 +1,4 @@
--- The passthrough call log (for the dashboard's log) and shared rate-limit counters.
+-- The passthrough call log (for the dashboard's log), shared rate-limit counters, and connection counts.
 
 CREATE TABLE passthrough_calls (
     id            TEXT PRIMARY KEY,
@@ -25,3 +25,28 @@ CREATE TABLE rate_counters (
     count        INTEGER NOT NULL,
     PRIMARY KEY (bucket, window_start)
 );
+
+-- Connections per scope and platform, kept in step with `connections` in the same transaction, so
+-- a listing's total at a million rows is a handful of rows, not a scan.
+CREATE TABLE connection_counts (
+    workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    environment  TEXT NOT NULL,
+    platform     TEXT NOT NULL,
+    n            BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, environment, platform)
+);
+INSERT INTO connection_counts (workspace_id, environment, platform, n)
+    SELECT workspace_id, environment, platform, COUNT(*) FROM connections GROUP BY workspace_id, environment, platform;
+
+-- One row per tag of a connection, so tag filters use an index instead of scanning the JSON copy
+-- kept on the connection for display.
+CREATE TABLE connection_tags (
+    workspace_id  TEXT NOT NULL,
+    environment   TEXT NOT NULL,
+    tag           TEXT NOT NULL,
+    connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    created_at    BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, environment, tag, connection_id)
+);
+CREATE INDEX connection_tags_by_connection ON connection_tags(connection_id);
+CREATE INDEX connections_by_status ON connections(workspace_id, environment, status, created_at);

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{bind_all, Arg, Backend, Store, StoreError};
+use super::{bind_all, Arg, Store, StoreError};
 use crate::tenancy::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,8 +64,10 @@ fn connection_from(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, StoreError>
 
 impl Store {
     pub async fn insert_connection(&self, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        insert_connection_with(&mut conn, scope, c).await
+        let mut tx = self.pool().begin().await?;
+        insert_connection_with(&mut tx, scope, c).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Inserts inside a caller's transaction (bulk loads, and writes that must go together).
@@ -103,7 +105,50 @@ async fn insert_connection_with(conn: &mut sqlx::AnyConnection, scope: &Scope, c
         .bind(c.updated_at)
         .execute(&mut *conn)
         .await?;
-        Ok(())
+    write_tags(conn, scope, &c.id, &c.tags, c.created_at).await?;
+    adjust_count(conn, scope, &c.platform, 1).await
+}
+
+/// Replaces a connection's rows in `connection_tags`.
+async fn write_tags(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    connection_id: &str,
+    tags: &[String],
+    created_at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM connection_tags WHERE connection_id = $1")
+        .bind(connection_id)
+        .execute(&mut *conn)
+        .await?;
+    for tag in tags {
+        sqlx::query(
+            "INSERT INTO connection_tags (workspace_id, environment, tag, connection_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(tag.as_str())
+        .bind(connection_id)
+        .bind(created_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Keeps `connection_counts` in step; always called inside the writing transaction.
+async fn adjust_count(conn: &mut sqlx::AnyConnection, scope: &Scope, platform: &str, delta: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO connection_counts (workspace_id, environment, platform, n) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (workspace_id, environment, platform) DO UPDATE SET n = connection_counts.n + excluded.n",
+    )
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .bind(platform)
+    .bind(delta)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 impl Store {
@@ -180,21 +225,36 @@ impl Store {
             }
             sql.push(')');
         }
-        // Tags are stored as a JSON array and may not contain `"` or `\` (validated on the way
-        // in), so `"tag"` occurs in the text exactly when the array holds the tag.
-        let contains = match self.backend() {
-            Backend::Sqlite => " AND instr(tags, $?) > 0",
-            Backend::Postgres => " AND strpos(tags, $?) > 0",
-        };
         for tag in &filter.tags {
-            push(&mut sql, contains, Arg::Text(format!("\"{tag}\"")));
+            push(
+                &mut sql,
+                " AND id IN (SELECT connection_id FROM connection_tags WHERE workspace_id = $1 AND environment = $2 AND tag = $?)",
+                Arg::Text(tag.clone()),
+            );
         }
 
-        let count_sql = format!("SELECT COUNT(*) AS total FROM connections {sql}");
-        let total: i64 = bind_all(sqlx::query(&count_sql), &args)
+        let counted_by_platform_only = filter.identity.is_none()
+            && filter.identity_type.is_none()
+            && filter.keys.is_empty()
+            && filter.tags.is_empty()
+            && filter.active.is_none()
+            && filter.status.is_none();
+        let total: i64 = if counted_by_platform_only {
+            // Kept per platform by every insert and delete: O(platforms), not O(rows).
+            let row = sqlx::query(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS total FROM connection_counts \
+                 WHERE workspace_id = $1 AND environment = $2 AND ($3 = '' OR platform = $3)",
+            )
+            .bind(scope.workspace_id.as_str())
+            .bind(scope.environment.as_str())
+            .bind(filter.platform.as_deref().unwrap_or(""))
             .fetch_one(self.pool())
-            .await?
-            .try_get("total")?;
+            .await?;
+            row.try_get("total")?
+        } else {
+            let count_sql = format!("SELECT COUNT(*) AS total FROM connections {sql}");
+            bind_all(sqlx::query(&count_sql), &args).fetch_one(self.pool()).await?.try_get("total")?
+        };
         let n = args.len();
         let page_sql = format!(
             "SELECT {COLUMNS} FROM connections {sql} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
@@ -216,27 +276,43 @@ impl Store {
         tags: &[String],
         now: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE connections SET tags = $1, updated_at = $2 WHERE workspace_id = $3 AND environment = $4 AND id = $5",
+        let mut tx = self.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE connections SET tags = $1, updated_at = $2 WHERE workspace_id = $3 AND environment = $4 AND id = $5 \
+             RETURNING created_at",
         )
         .bind(serde_json::to_string(tags).unwrap_or_else(|_| "[]".into()))
         .bind(now)
         .bind(scope.workspace_id.as_str())
         .bind(scope.environment.as_str())
         .bind(id)
-        .execute(self.pool())
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let Some(row) = updated else {
+            return Ok(false);
+        };
+        write_tags(&mut tx, scope, id, tags, row.try_get("created_at")?).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn delete_connection(&self, scope: &Scope, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM connections WHERE workspace_id = $1 AND environment = $2 AND id = $3")
-            .bind(scope.workspace_id.as_str())
-            .bind(scope.environment.as_str())
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let mut tx = self.pool().begin().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM connections WHERE workspace_id = $1 AND environment = $2 AND id = $3 RETURNING platform",
+        )
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = deleted else {
+            return Ok(false);
+        };
+        let platform: String = row.try_get("platform")?;
+        adjust_count(&mut tx, scope, &platform, -1).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

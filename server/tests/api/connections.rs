@@ -192,6 +192,17 @@ async fn a_connection_can_be_read_and_deleted(app: TestApp) {
     assert_eq!(deleted.status(), StatusCode::OK);
     let again = app.get(&format!("/v1/vault/connections/{id}")).header("x-portico-secret", key).send().await.unwrap();
     assert_error(again, StatusCode::NOT_FOUND, "not_found").await;
+    // Totals (kept per platform beside the rows) follow deletions.
+    assert_eq!(app.list_connections(key, "").await["total"], 0);
+    assert_eq!(app.list_connections(key, "?platform=mock").await["total"], 0);
+    let second = app
+        .request(reqwest::Method::DELETE, &format!("/v1/vault/connections/{id}"))
+        .header("x-portico-secret", key)
+        .send()
+        .await
+        .unwrap();
+    assert_error(second, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(app.list_connections(key, "").await["total"], 0, "a second delete changes no count");
 }
 
 async fn another_workspace_sees_404_and_empty_listings(app: TestApp) {
