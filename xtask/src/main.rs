@@ -6,6 +6,8 @@
 //!   cargo xtask setup   only install what is missing (each step skipped when satisfied)
 //!   cargo xtask build   set up, then build the two WASM bundles and the `portico` binary
 //!   cargo xtask sizes   print the bundles' raw and gzip sizes
+//!   cargo xtask bench   passthrough side by side: direct vs nginx proxy_pass vs Portico (SQLite,
+//!                       PostgreSQL), with wrk; installs nginx and wrk from Debian when missing
 //!   cargo xtask fuzz [SECONDS]  run every cargo-fuzz target for SECONDS each (default 60; needs
 //!                       the nightly toolchain and cargo-fuzz, installed when missing)
 //!   cargo xtask logos   regenerate public/logos/ from the catalog (simple-icons or a monogram)
@@ -23,11 +25,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+mod bench;
+
 const CARGO_LEPTOS_VERSION: &str = "0.3.10";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-const DEFAULT_TEST_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub(crate) const DEFAULT_TEST_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-type Result<T> = std::result::Result<T, String>;
+pub(crate) type Result<T> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -39,6 +43,7 @@ fn main() -> ExitCode {
         Some("test") => setup().and_then(|_| build_assets()).and_then(|_| test()),
         Some("sizes") => sizes(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
+        Some("bench") => bench::passthrough(),
         Some("logos") => logos(),
         _ => {
             eprintln!("usage: cargo xtask <demo|test|setup|build|sizes|fuzz [SECONDS]|logos>");
@@ -57,11 +62,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     match env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => {
             let dir = PathBuf::from(dir);
@@ -98,13 +103,13 @@ fn tool_path() -> OsString {
     env::join_paths(dirs).unwrap_or_default()
 }
 
-fn cmd(program: &str) -> Command {
+pub(crate) fn cmd(program: &str) -> Command {
     let mut c = Command::new(program);
     c.env("PATH", tool_path());
     c
 }
 
-fn run(what: &str, command: &mut Command) -> Result<()> {
+pub(crate) fn run(what: &str, command: &mut Command) -> Result<()> {
     eprintln!("xtask: {what}");
     let status = command.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
     if status.success() {
@@ -114,7 +119,7 @@ fn run(what: &str, command: &mut Command) -> Result<()> {
     }
 }
 
-fn output(command: &mut Command) -> Option<String> {
+pub(crate) fn output(command: &mut Command) -> Option<String> {
     let out = command.output().ok()?;
     out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -169,21 +174,30 @@ fn setup() -> Result<()> {
     if Path::new("/usr/bin/chromium").exists() {
         eprintln!("xtask: ✓ chromium");
     } else {
-        let root_user = output(&mut Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
-        let sudo = if root_user { vec![] } else { vec!["sudo".to_string(), "-n".to_string()] };
-        let apt = |args: &[&str]| {
-            let mut all: Vec<String> = sudo.clone();
-            all.push("apt-get".into());
-            all.extend(args.iter().map(|s| s.to_string()));
-            let mut c = Command::new(&all[0]);
-            c.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
-            c
-        };
-        run("apt-get update", &mut apt(&["update", "-q"]))?;
-        run("installing chromium", &mut apt(&["install", "-y", "-q", "chromium"]))?;
+        apt_install(&["chromium"])?;
     }
     eprintln!("xtask: set-up complete in {:.0?}", started.elapsed());
     Ok(())
+}
+
+/// Installs Debian packages, as root or through passwordless sudo.
+pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
+    let root_user = output(&mut Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+    let apt = |args: &[&str]| {
+        let mut c = if root_user {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.args(["-n", "apt-get"]);
+            c
+        };
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run("apt-get update", &mut apt(&["update", "-q"]))?;
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    run(&format!("installing {}", packages.join(", ")), &mut apt(&install))
 }
 
 fn install_crate(name: &str, version: &str, locked: bool) -> Result<()> {
@@ -294,7 +308,7 @@ fn demo(args: &[String]) -> Result<()> {
     run("starting the demo", &mut c)
 }
 
-fn postgres_reachable(url: &str) -> bool {
+pub(crate) fn postgres_reachable(url: &str) -> bool {
     let host_port = url
         .split('@')
         .nth(1)

@@ -1,0 +1,244 @@
+//! `cargo xtask bench`: passthrough side by side, in one run, against the same local upstream
+//! (the mock provider's `GET /api/me`, which checks an API key and answers JSON):
+//! (a) direct calls, (b) nginx `proxy_pass` injecting the key, (c) Portico passthrough on SQLite
+//! and on PostgreSQL. wrk drives each at concurrency 1 (latency) and 64 (throughput) for 10 s.
+//! Everything shares this machine's cores with wrk; compare the rows, not other machines.
+
+use std::fs;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{apt_install, cmd, output, postgres_reachable, root, run, target_dir, Result, DEFAULT_TEST_POSTGRES};
+
+const MOCK: &str = "127.0.0.1:19010";
+const NGINX: &str = "127.0.0.1:19020";
+const PORTICO: &str = "127.0.0.1:19030";
+const API_KEY: &str = "mock_demo_key_2026";
+const SECONDS: u32 = 10;
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(addr: &str) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect(addr).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("nothing listens on {addr} after 30 s"))
+}
+
+#[derive(Debug)]
+struct Measure {
+    label: String,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn to_ms(text: &str) -> f64 {
+    let text = text.trim();
+    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (text, 1.0)
+    };
+    number.trim().parse::<f64>().unwrap_or(f64::NAN) * factor
+}
+
+fn wrk(label: &str, url: &str, headers: &[(&str, &str)], connections: u32) -> Result<Measure> {
+    let threads = connections.min(2);
+    let mut c = Command::new("wrk");
+    c.args(["-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{SECONDS}s"), "--latency"]);
+    for (name, value) in headers {
+        c.args(["-H", &format!("{name}: {value}")]);
+    }
+    c.arg(url);
+    let out = output(&mut c).ok_or_else(|| format!("wrk failed for {label}"))?;
+    let line = |prefix: &str| out.lines().find(|l| l.trim_start().starts_with(prefix)).map(str::to_string);
+    let rps = line("Requests/sec:")
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .ok_or_else(|| format!("no Requests/sec in wrk's output for {label}:\n{out}"))?;
+    let pct = |p: &str| line(p).and_then(|l| l.split_whitespace().nth(1).map(to_ms)).unwrap_or(f64::NAN);
+    if out.contains("Non-2xx") {
+        return Err(format!("{label}: wrk saw non-2xx answers:\n{out}"));
+    }
+    let m = Measure { label: format!("{label}, c={connections}"), rps, p50_ms: pct("50%"), p99_ms: pct("99%") };
+    eprintln!("xtask: {:<40} {:>9.0} req/s  p50 {:>6.3} ms  p99 {:>6.3} ms", m.label, m.rps, m.p50_ms, m.p99_ms);
+    Ok(m)
+}
+
+fn nginx_conf(dir: &Path) -> Result<PathBuf> {
+    let conf = format!(
+        "worker_processes auto;\npid {dir}/nginx.pid;\nerror_log {dir}/error.log warn;\ndaemon off;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {dir};\n  proxy_temp_path {dir};\n  fastcgi_temp_path {dir};\n  uwsgi_temp_path {dir};\n  scgi_temp_path {dir};\n\
+           upstream mock {{ server {MOCK}; keepalive 64; }}\n\
+           server {{\n    listen {NGINX};\n    location / {{\n      proxy_pass http://mock;\n      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n      proxy_set_header Authorization \"Bearer {API_KEY}\";\n    }}\n  }}\n}}\n",
+        dir = dir.display()
+    );
+    let path = dir.join("nginx.conf");
+    fs::write(&path, conf).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+fn curl_json(args: &[&str]) -> Result<String> {
+    output(Command::new("curl").args(["-sS", "--fail-with-body"]).args(args)).ok_or_else(|| format!("curl {args:?} failed"))
+}
+
+fn json_field(json: &str, field: &str) -> Result<String> {
+    let needle = format!("\"{field}\":\"");
+    let start = json.find(&needle).ok_or_else(|| format!("no {field} in {json}"))? + needle.len();
+    let end = json[start..].find('"').ok_or("unterminated")? + start;
+    Ok(json[start..end].to_string())
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Starts `portico serve` on `database_url` and connects the mock through it; returns the
+/// server, the secret key and the connection key.
+fn start_portico(bin: &Path, dir: &Path, database_url: &str) -> Result<(Running, String, String)> {
+    let env: Vec<(&str, String)> = vec![
+        ("DATABASE_URL", database_url.to_string()),
+        ("PORTICO_DATA_DIR", dir.display().to_string()),
+        ("PORTICO_VAULT_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string()),
+        ("PORTICO_LISTEN", PORTICO.to_string()),
+        ("PORTICO_MOCK_PROVIDER_URL", format!("http://{MOCK}")),
+        ("PORTICO_PASSTHROUGH_ALLOW_PRIVATE", format!("http://{MOCK}")),
+        ("PORTICO_RATE_LIMIT_CONNECTION_PER_MINUTE", "0".to_string()),
+        ("PORTICO_RATE_LIMIT_KEY_PER_MINUTE", "0".to_string()),
+        ("PORTICO_LOG", "warn".to_string()),
+    ];
+    let with_env = |c: &mut Command| {
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+    };
+    let mut create = Command::new(bin);
+    create.args(["workspace", "create", "--name", "bench", "--json"]);
+    with_env(&mut create);
+    let created = output(&mut create).ok_or("workspace create failed")?;
+    let workspace = json_field(&created, "workspaceId")?;
+    let secret = json_field(&created, "testSecretKey")?;
+    let mut enable = Command::new(bin);
+    enable.args(["integration", "enable", "--workspace", &workspace, "--environment", "test", "mock"]);
+    with_env(&mut enable);
+    output(&mut enable).ok_or("integration enable failed")?;
+    let mut serve = Command::new(bin);
+    serve.arg("serve").stdout(Stdio::null());
+    with_env(&mut serve);
+    let server = Running(serve.spawn().map_err(|e| e.to_string())?);
+    wait_for(PORTICO)?;
+    let minted = curl_json(&[
+        "-X", "POST", &format!("http://{PORTICO}/v1/authkit/token"),
+        "-H", &format!("x-portico-secret: {secret}"), "-H", "content-type: application/json",
+        "-d", r#"{"identity":"bench-user","identityType":"user"}"#,
+    ])?;
+    let token = json_field(&minted, "token")?;
+    let connection = curl_json(&[
+        "-X", "POST", &format!("http://{PORTICO}/v1/authkit/connections"),
+        "-H", &format!("authorization: Bearer {token}"), "-H", "content-type: application/json",
+        "-d", &format!(r#"{{"platform":"mock","fields":{{"apiKey":"{API_KEY}"}}}}"#),
+    ])?;
+    Ok((server, secret, json_field(&connection, "key")?))
+}
+
+pub fn passthrough() -> Result<()> {
+    let missing: Vec<&str> = ["nginx", "wrk", "curl"]
+        .into_iter()
+        .filter(|tool| output(Command::new("sh").args(["-c", &format!("command -v {tool}")])).is_none())
+        .collect();
+    if !missing.is_empty() {
+        apt_install(&missing)?;
+    }
+    run("building portico (release)", cmd("cargo").args(["build", "--release", "-p", "portico"]).current_dir(root()))?;
+    let bin = target_dir().join("release").join("portico");
+    let dir = std::env::temp_dir().join(format!("portico-bench-{}", std::process::id()));
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+
+    let _mock = Running(
+        Command::new(&bin).args(["mock-provider", "--listen", MOCK]).stdout(Stdio::null()).spawn().map_err(|e| e.to_string())?,
+    );
+    wait_for(MOCK)?;
+    let conf = nginx_conf(&dir)?;
+    let _nginx = Running(
+        Command::new("nginx").arg("-c").arg(&conf).arg("-p").arg(&dir).spawn().map_err(|e| format!("nginx: {e}"))?,
+    );
+    wait_for(NGINX)?;
+
+    let auth = format!("Bearer {API_KEY}");
+    let mut results = Vec::new();
+    for c in [1, 64] {
+        results.push(wrk("direct", &format!("http://{MOCK}/api/me"), &[("Authorization", &auth)], c)?);
+        results.push(wrk("nginx proxy_pass", &format!("http://{NGINX}/api/me"), &[], c)?);
+    }
+    let mut backends = vec![("SQLite".to_string(), format!("sqlite://{}/bench.db?mode=rwc", dir.display()))];
+    let pg = std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES.to_string());
+    if postgres_reachable(&pg) {
+        let name = format!("portico_bench_{}", std::process::id());
+        run("creating a PostgreSQL database", Command::new("psql").args([&pg, "-qc", &format!("CREATE DATABASE {name}")]))?;
+        let (prefix, _) = pg.rsplit_once('/').ok_or("bad PostgreSQL URL")?;
+        backends.push(("PostgreSQL".to_string(), format!("{prefix}/{name}")));
+    } else {
+        eprintln!("xtask: NOTICE: PostgreSQL not reachable; Portico is measured on SQLite only");
+    }
+    let mut memory = Vec::new();
+    for (label, url) in &backends {
+        let (server, secret, key) = start_portico(&bin, &dir, url)?;
+        let headers = [("x-portico-secret", secret.as_str()), ("x-portico-connection-key", key.as_str())];
+        for c in [1, 64] {
+            results.push(wrk(&format!("Portico passthrough ({label})"), &format!("http://{PORTICO}/v1/passthrough/me"), &headers, c)?);
+        }
+        memory.push(format!(
+            "Portico ({label}) after load: RSS {} MiB, peak {} MiB",
+            rss_kib(server.0.id(), "VmRSS:") / 1024,
+            rss_kib(server.0.id(), "VmHWM:") / 1024
+        ));
+        drop(server);
+    }
+
+    println!("\n| setup | concurrency | requests/s | p50 | p99 |\n|---|---|---|---|---|");
+    for m in &results {
+        let (name, c) = m.label.rsplit_once(", c=").unwrap_or((&m.label, "?"));
+        println!("| {name} | {c} | {:.0} | {:.3} ms | {:.3} ms |", m.rps, m.p50_ms, m.p99_ms);
+    }
+    let find = |name: &str, c: u32| results.iter().find(|m| m.label == format!("{name}, c={c}"));
+    for (label, _) in &backends {
+        let portico = format!("Portico passthrough ({label})");
+        if let (Some(direct), Some(p1), Some(nginx), Some(p64)) =
+            (find("direct", 1), find(&portico, 1), find("nginx proxy_pass", 64), find(&portico, 64))
+        {
+            println!(
+                "\n{label}: Portico adds {:.3} ms at p50 (c=1); its throughput is {:.0}% of nginx's (c=64).",
+                p1.p50_ms - direct.p50_ms,
+                100.0 * p64.rps / nginx.rps
+            );
+        }
+    }
+    for line in memory {
+        println!("{line}");
+    }
+    let _ = fs::remove_dir_all(&dir);
+    Ok(())
+}
