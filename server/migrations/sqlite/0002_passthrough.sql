@@ -50,3 +50,15 @@ CREATE TABLE connection_tags (
 );
 CREATE INDEX connection_tags_by_connection ON connection_tags(connection_id);
 CREATE INDEX connections_by_status ON connections(workspace_id, environment, status, created_at);
+
+-- Listing indexes that carry the row id, so a page is found (and deep pages skipped) in the index
+-- alone; the full rows are read only for the page itself.
+DROP INDEX connections_by_scope;
+DROP INDEX connections_by_identity;
+DROP INDEX connections_by_platform;
+DROP INDEX connections_by_status;
+CREATE INDEX connections_by_scope ON connections(workspace_id, environment, created_at, id);
+CREATE INDEX connections_by_identity ON connections(workspace_id, environment, identity, identity_type, created_at, id);
+CREATE INDEX connections_by_platform ON connections(workspace_id, environment, platform, created_at, id);
+CREATE INDEX connections_by_status ON connections(workspace_id, environment, status, created_at, id);
+CREATE INDEX connection_tags_by_time ON connection_tags(workspace_id, environment, tag, created_at, connection_id);

@@ -184,6 +184,10 @@ impl Store {
     }
 
     /// One page of connections, newest first, and the total matching the filter.
+    ///
+    /// The page's ids come from an index alone (the listing indexes carry `id`), then only those
+    /// rows are read, so a deep page skips index entries, not rows. A tag filter drives the query
+    /// from `connection_tags` in its own time order: a tag holds far fewer rows than a scope.
     pub async fn list_connections(
         &self,
         scope: &Scope,
@@ -195,28 +199,48 @@ impl Store {
             Arg::Text(scope.workspace_id.as_str().to_string()),
             Arg::Text(scope.environment.as_str().to_string()),
         ];
-        let mut sql = String::from("WHERE workspace_id = $1 AND environment = $2");
+        let (from, order, mut sql) = match filter.tags.first() {
+            Some(first) => {
+                args.push(Arg::Text(first.clone()));
+                (
+                    "connection_tags t JOIN connections c ON c.id = t.connection_id",
+                    "t.created_at DESC, t.connection_id DESC",
+                    String::from(
+                        "WHERE t.workspace_id = $1 AND t.environment = $2 AND t.tag = $3 \
+                         AND c.workspace_id = $1 AND c.environment = $2",
+                    ),
+                )
+            }
+            None => ("connections c", "c.created_at DESC, c.id DESC", String::from("WHERE c.workspace_id = $1 AND c.environment = $2")),
+        };
         let mut push = |sql: &mut String, clause: &str, arg: Arg| {
             args.push(arg);
             sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
         };
+        for tag in filter.tags.iter().skip(1) {
+            push(
+                &mut sql,
+                " AND EXISTS (SELECT 1 FROM connection_tags x WHERE x.connection_id = c.id AND x.tag = $?)",
+                Arg::Text(tag.clone()),
+            );
+        }
         if let Some(identity) = &filter.identity {
-            push(&mut sql, " AND identity = $?", Arg::Text(identity.clone()));
+            push(&mut sql, " AND c.identity = $?", Arg::Text(identity.clone()));
         }
         if let Some(kind) = &filter.identity_type {
-            push(&mut sql, " AND identity_type = $?", Arg::Text(kind.clone()));
+            push(&mut sql, " AND c.identity_type = $?", Arg::Text(kind.clone()));
         }
         if let Some(platform) = &filter.platform {
-            push(&mut sql, " AND platform = $?", Arg::Text(platform.clone()));
+            push(&mut sql, " AND c.platform = $?", Arg::Text(platform.clone()));
         }
         if let Some(active) = filter.active {
-            push(&mut sql, " AND active = $?", Arg::Int(i64::from(active)));
+            push(&mut sql, " AND c.active = $?", Arg::Int(i64::from(active)));
         }
         if let Some(status) = &filter.status {
-            push(&mut sql, " AND status = $?", Arg::Text(status.clone()));
+            push(&mut sql, " AND c.status = $?", Arg::Text(status.clone()));
         }
         if !filter.keys.is_empty() {
-            sql.push_str(" AND connection_key IN (");
+            sql.push_str(" AND c.connection_key IN (");
             for (i, key) in filter.keys.iter().enumerate() {
                 if i > 0 {
                     sql.push_str(", ");
@@ -224,13 +248,6 @@ impl Store {
                 push(&mut sql, "$?", Arg::Text(key.clone()));
             }
             sql.push(')');
-        }
-        for tag in &filter.tags {
-            push(
-                &mut sql,
-                " AND id IN (SELECT connection_id FROM connection_tags WHERE workspace_id = $1 AND environment = $2 AND tag = $?)",
-                Arg::Text(tag.clone()),
-            );
         }
 
         let counted_by_platform_only = filter.identity.is_none()
@@ -252,19 +269,38 @@ impl Store {
             .await?;
             row.try_get("total")?
         } else {
-            let count_sql = format!("SELECT COUNT(*) AS total FROM connections {sql}");
+            let count_sql = format!("SELECT COUNT(*) AS total FROM {from} {sql}");
             bind_all(sqlx::query(&count_sql), &args).fetch_one(self.pool()).await?.try_get("total")?
         };
+        if total == 0 || offset >= total {
+            return Ok((Vec::new(), total));
+        }
         let n = args.len();
-        let page_sql = format!(
-            "SELECT {COLUMNS} FROM connections {sql} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
-            n + 1,
-            n + 2
-        );
+        let ids_sql = format!("SELECT c.id AS id FROM {from} {sql} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
         let mut page_args = args.clone();
         page_args.push(Arg::Int(limit));
         page_args.push(Arg::Int(offset));
-        let rows = bind_all(sqlx::query(&page_sql), &page_args).fetch_all(self.pool()).await?;
+        let ids: Vec<String> = bind_all(sqlx::query(&ids_sql), &page_args)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok((Vec::new(), total));
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let rows_sql = format!(
+            "SELECT {COLUMNS} FROM connections WHERE workspace_id = $1 AND environment = $2 AND id IN ({}) \
+             ORDER BY created_at DESC, id DESC",
+            placeholders.join(", ")
+        );
+        let mut row_args = vec![
+            Arg::Text(scope.workspace_id.as_str().to_string()),
+            Arg::Text(scope.environment.as_str().to_string()),
+        ];
+        row_args.extend(ids.into_iter().map(Arg::Text));
+        let rows = bind_all(sqlx::query(&rows_sql), &row_args).fetch_all(self.pool()).await?;
         let rows = rows.iter().map(connection_from).collect::<Result<Vec<_>, _>>()?;
         Ok((rows, total))
     }
