@@ -199,19 +199,30 @@ impl Store {
             Arg::Text(scope.workspace_id.as_str().to_string()),
             Arg::Text(scope.environment.as_str().to_string()),
         ];
-        let (from, order, mut sql) = match filter.tags.first() {
+        // Only tags to filter on: everything comes from the tag table and its indexes. Tags and
+        // other filters: the tag table drives, joined to the connections for the rest.
+        let tags_only = filter.identity.is_none()
+            && filter.identity_type.is_none()
+            && filter.platform.is_none()
+            && filter.active.is_none()
+            && filter.status.is_none()
+            && filter.keys.is_empty();
+        let (from, id_column, order, mut sql) = match filter.tags.first() {
             Some(first) => {
                 args.push(Arg::Text(first.clone()));
-                (
-                    "connection_tags t JOIN connections c ON c.id = t.connection_id",
-                    "t.created_at DESC, t.connection_id DESC",
-                    String::from(
-                        "WHERE t.workspace_id = $1 AND t.environment = $2 AND t.tag = $3 \
-                         AND c.workspace_id = $1 AND c.environment = $2",
-                    ),
-                )
+                let tag_where = "WHERE t.workspace_id = $1 AND t.environment = $2 AND t.tag = $3";
+                if tags_only {
+                    ("connection_tags t", "t.connection_id", "t.created_at DESC, t.connection_id DESC", tag_where.to_string())
+                } else {
+                    (
+                        "connection_tags t JOIN connections c ON c.id = t.connection_id",
+                        "t.connection_id",
+                        "t.created_at DESC, t.connection_id DESC",
+                        format!("{tag_where} AND c.workspace_id = $1 AND c.environment = $2"),
+                    )
+                }
             }
-            None => ("connections c", "c.created_at DESC, c.id DESC", String::from("WHERE c.workspace_id = $1 AND c.environment = $2")),
+            None => ("connections c", "c.id", "c.created_at DESC, c.id DESC", String::from("WHERE c.workspace_id = $1 AND c.environment = $2")),
         };
         let mut push = |sql: &mut String, clause: &str, arg: Arg| {
             args.push(arg);
@@ -220,7 +231,8 @@ impl Store {
         for tag in filter.tags.iter().skip(1) {
             push(
                 &mut sql,
-                " AND EXISTS (SELECT 1 FROM connection_tags x WHERE x.connection_id = c.id AND x.tag = $?)",
+                " AND EXISTS (SELECT 1 FROM connection_tags x WHERE x.workspace_id = $1 AND x.environment = $2 \
+                 AND x.tag = $? AND x.connection_id = t.connection_id)",
                 Arg::Text(tag.clone()),
             );
         }
@@ -276,7 +288,7 @@ impl Store {
             return Ok((Vec::new(), total));
         }
         let n = args.len();
-        let ids_sql = format!("SELECT c.id AS id FROM {from} {sql} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let ids_sql = format!("SELECT {id_column} AS id FROM {from} {sql} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
         let mut page_args = args.clone();
         page_args.push(Arg::Int(limit));
         page_args.push(Arg::Int(offset));

@@ -145,6 +145,12 @@ async fn tags_are_copied_from_the_token_and_can_be_replaced(app: TestApp) {
     assert_eq!(app.list_connections(key, "?tags=crm,beta").await["total"], 1);
     assert_eq!(app.list_connections(key, "?tags=crm,other").await["total"], 0);
     assert_eq!(app.list_connections(key, "?tags=cr").await["total"], 0, "tags match whole");
+    // Tags together with other filters.
+    app.connect_mock(key, "u2").await;
+    assert_eq!(app.list_connections(key, "?tags=crm&identity=u1&platform=mock").await["total"], 1);
+    assert_eq!(app.list_connections(key, "?tags=crm&identity=u2").await["total"], 0);
+    let page = app.list_connections(key, "?tags=beta,crm&active=true&limit=1&page=1").await;
+    assert_eq!(page["rows"][0]["identity"], "u1");
 
     let id = created["id"].as_str().unwrap();
     let patched = app
