@@ -129,6 +129,8 @@ pub struct Config {
     /// The longest `Retry-After` a retried passthrough call waits for.
     pub passthrough_max_retry_wait: Duration,
     pub rate_limits: RateLimits,
+    /// How long secret-key lookups and connection rows are cached (0 = not at all).
+    pub cache_ttl: Duration,
     /// Demo mode: a generated vault key is acceptable.
     pub demo: bool,
     /// `json` or `pretty` log lines.
@@ -178,6 +180,7 @@ struct FileSettings {
     rate_limit_key_per_minute: Option<u64>,
     rate_limit_tokens_per_minute: Option<u64>,
     rate_limit_forms_per_minute: Option<u64>,
+    cache_ttl_ms: Option<u64>,
     log_format: Option<LogFormat>,
 }
 
@@ -349,6 +352,14 @@ impl Config {
             forms_per_minute: per_minute("PORTICO_RATE_LIMIT_FORMS_PER_MINUTE", file.rate_limit_forms_per_minute, defaults.forms_per_minute)?,
         };
 
+        let cache_ttl_ms = match env("PORTICO_CACHE_TTL_MS") {
+            Some(v) => v.parse::<u64>().map_err(|_| ConfigError::invalid("PORTICO_CACHE_TTL_MS", "must be a number of milliseconds (0 = no cache)"))?,
+            None => file.cache_ttl_ms.unwrap_or(2_000),
+        };
+        if cache_ttl_ms > 60_000 {
+            return Err(ConfigError::invalid("PORTICO_CACHE_TTL_MS", "must be at most 60000: revocations must not take longer than a minute to reach every replica"));
+        }
+
         let log_format = match env("PORTICO_LOG_FORMAT") {
             Some(v) if v == "json" => LogFormat::Json,
             Some(v) if v == "pretty" => LogFormat::Pretty,
@@ -373,6 +384,7 @@ impl Config {
             passthrough_timeout,
             passthrough_max_retry_wait,
             rate_limits,
+            cache_ttl: Duration::from_millis(cache_ttl_ms),
             demo,
             log_format,
         })
@@ -401,6 +413,7 @@ impl Config {
             passthrough_timeout: Duration::from_secs(60),
             passthrough_max_retry_wait: Duration::from_secs(30),
             rate_limits: RateLimits::default(),
+            cache_ttl: Duration::from_millis(2_000),
             demo: false,
             log_format: LogFormat::Pretty,
         }

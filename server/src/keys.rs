@@ -108,18 +108,52 @@ impl FromRequestParts<AppState> for SecretKeyAuth {
             ));
         };
         let presented = PresentedSecretKey::parse(text).ok_or_else(invalid)?;
-        let (row, stored_hash) =
-            state.store.find_secret_key_by_hash(&presented.hash).await?.ok_or_else(invalid)?;
+        let (row, stored_hash) = match state.key_cache.get(&presented.hash) {
+            Some(found) => found,
+            None => {
+                let found = state.store.find_secret_key_by_hash(&presented.hash).await?.ok_or_else(invalid)?;
+                state.key_cache.put(presented.hash, found.clone());
+                found
+            }
+        };
         // The lookup used the hash as an index; compare again in constant time so no timing of
         // ours depends on how much of a guess was right.
         let equal: bool = stored_hash.as_slice().ct_eq(presented.hash.as_slice()).into();
         if !equal || row.revoked_at.is_some() || row.scope.environment != presented.environment {
             return Err(invalid());
         }
-        state.store.touch_secret_key(&row.scope, &row.id, state.clock.now_ms()).await?;
+        record_use(state, &row).await?;
         tracing::Span::current().record("workspace", row.scope.workspace_id.as_str());
         Ok(SecretKeyAuth { scope: row.scope, key_id: row.id })
     }
+}
+
+/// Writes `last_used_at` at most once a minute per key and process, so authenticating is not a
+/// database write per request.
+async fn record_use(state: &AppState, row: &crate::store::secret_keys::SecretKeyRow) -> Result<(), ApiError> {
+    let now = state.clock.now_ms();
+    let due = match state.key_touches.lock() {
+        Ok(mut touches) => {
+            let last = touches.get(&row.id).copied().unwrap_or(i64::MIN);
+            let due = now.saturating_sub(last) >= 60_000;
+            if due {
+                touches.insert(row.id.clone(), now);
+            }
+            due
+        }
+        Err(_) => false,
+    };
+    if due {
+        state.store.touch_secret_key(&row.scope, &row.id, now).await?;
+    }
+    Ok(())
+}
+
+/// Revokes a key and forgets it in this process at once (other replicas within the cache TTL).
+pub async fn revoke_secret_key(state: &AppState, scope: &Scope, id: &str) -> Result<bool, crate::store::StoreError> {
+    let revoked = state.store.revoke_secret_key(scope, id, state.clock.now_ms()).await?;
+    state.key_cache.remove_where(|(row, _)| row.id == id);
+    Ok(revoked)
 }
 
 #[cfg(test)]

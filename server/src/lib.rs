@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod authkit;
+pub mod cache;
 pub mod calls;
 pub mod catalog;
 pub mod cli;
@@ -56,6 +57,12 @@ pub struct AppState {
     pub entropy: Arc<dyn Entropy>,
     pub rate_limiter: Arc<ratelimit::RateLimiter>,
     pub call_log: calls::CallLog,
+    /// Secret-key rows by key hash, with the stored hash.
+    pub key_cache: Arc<cache::TtlCache<[u8; 32], (store::secret_keys::SecretKeyRow, Vec<u8>)>>,
+    /// When this process last recorded each key's use (`last_used_at` is written once a minute).
+    pub key_touches: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
+    /// Connection rows by scope and connection key (passthrough's lookups).
+    pub connection_cache: Arc<cache::TtlCache<(tenancy::Scope, String), store::connections::ConnectionRow>>,
     pub leptos: LeptosOptions,
 }
 
@@ -192,6 +199,9 @@ impl Application {
         let rate_limiter = ratelimit::RateLimiter::new(store.clone(), clock.clone());
         ratelimit::RateLimiter::spawn_sync(rate_limiter.clone());
         let call_log = calls::CallLog::spawn(store.clone());
+        let ttl_ms = config.cache_ttl.as_millis() as i64;
+        let key_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
+        let connection_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
         let state = AppState {
             config: Arc::new(config),
             store,
@@ -203,6 +213,9 @@ impl Application {
             entropy,
             rate_limiter,
             call_log,
+            key_cache,
+            key_touches: Default::default(),
+            connection_cache,
             leptos,
         };
         let router = build_router(state.clone());

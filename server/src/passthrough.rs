@@ -138,7 +138,15 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     if key.environment != auth.scope.environment {
         return Err(not_found());
     }
-    let row = state.store.find_connection_by_key(&auth.scope, key_text).await?.ok_or_else(not_found)?;
+    let cache_key = (auth.scope.clone(), key_text.to_string());
+    let row = match state.connection_cache.get(&cache_key) {
+        Some(row) => row,
+        None => {
+            let row = state.store.find_connection_by_key(&auth.scope, key_text).await?.ok_or_else(not_found)?;
+            state.connection_cache.put(cache_key, row.clone());
+            row
+        }
+    };
     let span = tracing::Span::current();
     span.record("platform", row.platform.as_str());
     span.record("connection", row.id.as_str());

@@ -100,11 +100,14 @@ fn curl_json(args: &[&str]) -> Result<String> {
     output(Command::new("curl").args(["-sS", "--fail-with-body"]).args(args)).ok_or_else(|| format!("curl {args:?} failed"))
 }
 
+/// A string field of a JSON object (compact or pretty-printed); enough for our own answers.
 fn json_field(json: &str, field: &str) -> Result<String> {
-    let needle = format!("\"{field}\":\"");
-    let start = json.find(&needle).ok_or_else(|| format!("no {field} in {json}"))? + needle.len();
-    let end = json[start..].find('"').ok_or("unterminated")? + start;
-    Ok(json[start..end].to_string())
+    let needle = format!("\"{field}\"");
+    let after = json.find(&needle).ok_or_else(|| format!("no {field} in {json}"))? + needle.len();
+    let rest = json[after..].trim_start().strip_prefix(':').ok_or_else(|| format!("no value for {field}"))?;
+    let rest = rest.trim_start().strip_prefix('"').ok_or_else(|| format!("{field} is not a string"))?;
+    let end = rest.find('"').ok_or("unterminated")?;
+    Ok(rest[..end].to_string())
 }
 
 fn rss_kib(pid: u32, field: &str) -> u64 {

@@ -309,6 +309,11 @@ async fn list_connections(
     }))
 }
 
+/// Drops a connection from this process's passthrough cache after it changed.
+pub fn forget_cached(state: &AppState, connection_id: &str) {
+    state.connection_cache.remove_where(|row| row.id == connection_id);
+}
+
 async fn load(state: &AppState, scope: &Scope, id: &str) -> ApiResult<ConnectionRow> {
     state.store.find_connection(scope, id).await?.ok_or_else(|| ApiError::not_found("Connection"))
 }
@@ -353,6 +358,7 @@ async fn update_connection(
     if !state.store.update_connection_tags(&auth.scope, &id, &tags, state.clock.now_ms()).await? {
         return Err(ApiError::not_found("Connection"));
     }
+    forget_cached(&state, &id);
     let row = load(&state, &auth.scope, &id).await?;
     Ok(Json(view(&auth.scope, &row)))
 }
@@ -373,6 +379,7 @@ async fn delete_connection(
     if !state.store.delete_connection(&auth.scope, &id).await? {
         return Err(ApiError::not_found("Connection"));
     }
+    forget_cached(&state, &id);
     tracing::info!(platform = %row.platform, "connection deleted");
     Ok(Json(view(&auth.scope, &row)))
 }

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod authkit;
+mod caching;
 mod catalog;
 mod connections;
 mod isolation;
