@@ -45,8 +45,19 @@ use crate::upstream::PrivateAllowList;
 use crate::vault::Vault;
 
 /// Everything a handler may use. Time and randomness come from here so tests control them.
+/// Cloned per request by axum, so it is one `Arc`: a clone is an atomic increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+pub struct AppStateInner {
     pub config: Arc<Config>,
     pub store: Store,
     pub vault: Vault,
@@ -202,7 +213,7 @@ impl Application {
         let ttl_ms = config.cache_ttl.as_millis() as i64;
         let key_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
         let connection_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
-        let state = AppState {
+        let state = AppState(Arc::new(AppStateInner {
             config: Arc::new(config),
             store,
             vault,
@@ -217,7 +228,7 @@ impl Application {
             key_touches: Default::default(),
             connection_cache,
             leptos,
-        };
+        }));
         let router = build_router(state.clone());
         Ok(Application { listener, router, state })
     }

@@ -26,30 +26,40 @@ pub struct CallRecord {
 const COLUMNS: &str = "id, connection_id, platform, action_id, method, path, status, error_code, attempts, latency_ms, created_at";
 
 impl Store {
-    /// Inserts a batch in one transaction.
+    /// Inserts a batch: multi-row statements of up to 100 rows in one transaction.
     pub async fn insert_calls(&self, records: &[CallRecord]) -> Result<(), StoreError> {
+        const COLUMNS_PER_ROW: usize = 13;
         let mut tx = self.pool().begin().await?;
-        for r in records {
-            sqlx::query(
+        for chunk in records.chunks(100) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let slots: Vec<String> = (1..=COLUMNS_PER_ROW).map(|c| format!("${}", r * COLUMNS_PER_ROW + c)).collect();
+                    format!("({})", slots.join(", "))
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO passthrough_calls (id, workspace_id, environment, connection_id, platform, action_id, \
-                 method, path, status, error_code, attempts, latency_ms, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(r.id.as_str())
-            .bind(r.scope.workspace_id.as_str())
-            .bind(r.scope.environment.as_str())
-            .bind(r.connection_id.as_str())
-            .bind(r.platform.as_str())
-            .bind(r.action_id.as_deref())
-            .bind(r.method.as_str())
-            .bind(r.path.as_str())
-            .bind(r.status)
-            .bind(r.error_code.as_deref())
-            .bind(r.attempts)
-            .bind(r.latency_ms)
-            .bind(r.created_at)
-            .execute(&mut *tx)
-            .await?;
+                 method, path, status, error_code, attempts, latency_ms, created_at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for r in chunk {
+                query = query
+                    .bind(r.id.as_str())
+                    .bind(r.scope.workspace_id.as_str())
+                    .bind(r.scope.environment.as_str())
+                    .bind(r.connection_id.as_str())
+                    .bind(r.platform.as_str())
+                    .bind(r.action_id.as_deref())
+                    .bind(r.method.as_str())
+                    .bind(r.path.as_str())
+                    .bind(r.status)
+                    .bind(r.error_code.as_deref())
+                    .bind(r.attempts)
+                    .bind(r.latency_ms)
+                    .bind(r.created_at);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
