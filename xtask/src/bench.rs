@@ -44,6 +44,32 @@ struct Measure {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time the proxy itself spent per request (user + system, from /proc), when measured:
+    /// unlike requests/s, it hardly depends on what else the machine is doing.
+    cpu_us: Option<f64>,
+}
+
+/// User + system CPU time of these processes so far, in microseconds.
+fn cpu_time_us(pids: &[u32]) -> f64 {
+    let ticks_per_sec = 100.0; // USER_HZ on Linux
+    pids.iter()
+        .filter_map(|pid| fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // Fields after the command name (which may contain spaces) start after the last ')'.
+            let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            (ticks(11) + ticks(12)) / ticks_per_sec * 1e6 // utime, stime
+        })
+        .sum()
+}
+
+/// The processes doing a proxy's work: nginx's master and workers.
+fn child_pids(parent: u32) -> Vec<u32> {
+    let children = output(Command::new("pgrep").args(["-P", &parent.to_string()])).unwrap_or_default();
+    let mut pids: Vec<u32> = children.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+    pids.push(parent);
+    pids
 }
 
 fn to_ms(text: &str) -> f64 {
@@ -60,7 +86,8 @@ fn to_ms(text: &str) -> f64 {
     number.trim().parse::<f64>().unwrap_or(f64::NAN) * factor
 }
 
-fn wrk(label: &str, url: &str, headers: &[(&str, &str)], connections: u32) -> Result<Measure> {
+fn wrk(label: &str, url: &str, headers: &[(&str, &str)], connections: u32, proxy: &[u32]) -> Result<Measure> {
+    let cpu_before = cpu_time_us(proxy);
     let threads = connections.min(2);
     let mut c = Command::new("wrk");
     c.args(["-t", &threads.to_string(), "-c", &connections.to_string(), "-d", &format!("{SECONDS}s"), "--latency"]);
@@ -77,8 +104,17 @@ fn wrk(label: &str, url: &str, headers: &[(&str, &str)], connections: u32) -> Re
     if out.contains("Non-2xx") {
         return Err(format!("{label}: wrk saw non-2xx answers:\n{out}"));
     }
-    let m = Measure { label: format!("{label}, c={connections}"), rps, p50_ms: pct("50%"), p99_ms: pct("99%") };
-    eprintln!("xtask: {:<40} {:>9.0} req/s  p50 {:>6.3} ms  p99 {:>6.3} ms", m.label, m.rps, m.p50_ms, m.p99_ms);
+    let requests = rps * f64::from(SECONDS);
+    let cpu_us = (!proxy.is_empty() && requests > 0.0).then(|| (cpu_time_us(proxy) - cpu_before) / requests);
+    let m = Measure { label: format!("{label}, c={connections}"), rps, p50_ms: pct("50%"), p99_ms: pct("99%"), cpu_us };
+    eprintln!(
+        "xtask: {:<40} {:>9.0} req/s  p50 {:>6.3} ms  p99 {:>6.3} ms  cpu {}",
+        m.label,
+        m.rps,
+        m.p50_ms,
+        m.p99_ms,
+        m.cpu_us.map(|c| format!("{c:.1} µs/req")).unwrap_or_else(|| "-".into())
+    );
     Ok(m)
 }
 
@@ -185,16 +221,21 @@ pub fn passthrough() -> Result<()> {
     );
     wait_for(MOCK)?;
     let conf = nginx_conf(&dir)?;
-    let _nginx = Running(
+    let nginx = Running(
         Command::new("nginx").arg("-c").arg(&conf).arg("-p").arg(&dir).spawn().map_err(|e| format!("nginx: {e}"))?,
     );
     wait_for(NGINX)?;
+    std::thread::sleep(Duration::from_millis(300)); // let the workers start
+    let nginx_pids = child_pids(nginx.0.id());
+    if nginx_pids.len() < 2 {
+        return Err("nginx started no worker processes".into());
+    }
 
     let auth = format!("Bearer {API_KEY}");
     let mut results = Vec::new();
     for c in [1, 64] {
-        results.push(wrk("direct", &format!("http://{MOCK}/api/me"), &[("Authorization", &auth)], c)?);
-        results.push(wrk("nginx proxy_pass", &format!("http://{NGINX}/api/me"), &[], c)?);
+        results.push(wrk("direct", &format!("http://{MOCK}/api/me"), &[("Authorization", &auth)], c, &[])?);
+        results.push(wrk("nginx proxy_pass", &format!("http://{NGINX}/api/me"), &[], c, &nginx_pids)?);
     }
     let mut backends = vec![("SQLite".to_string(), format!("sqlite://{}/bench.db?mode=rwc", dir.display()))];
     let pg = std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES.to_string());
@@ -211,7 +252,13 @@ pub fn passthrough() -> Result<()> {
         let (server, secret, key) = start_portico(&bin, &dir, url)?;
         let headers = [("x-portico-secret", secret.as_str()), ("x-portico-connection-key", key.as_str())];
         for c in [1, 64] {
-            results.push(wrk(&format!("Portico passthrough ({label})"), &format!("http://{PORTICO}/v1/passthrough/me"), &headers, c)?);
+            results.push(wrk(
+                &format!("Portico passthrough ({label})"),
+                &format!("http://{PORTICO}/v1/passthrough/me"),
+                &headers,
+                c,
+                &[server.0.id()],
+            )?);
         }
         memory.push(format!(
             "Portico ({label}) after load: RSS {} MiB, peak {} MiB",
@@ -221,10 +268,11 @@ pub fn passthrough() -> Result<()> {
         drop(server);
     }
 
-    println!("\n| setup | concurrency | requests/s | p50 | p99 |\n|---|---|---|---|---|");
+    println!("\n| setup | concurrency | requests/s | p50 | p99 | proxy CPU per request |\n|---|---|---|---|---|---|");
     for m in &results {
         let (name, c) = m.label.rsplit_once(", c=").unwrap_or((&m.label, "?"));
-        println!("| {name} | {c} | {:.0} | {:.3} ms | {:.3} ms |", m.rps, m.p50_ms, m.p99_ms);
+        let cpu = m.cpu_us.map(|c| format!("{c:.1} µs")).unwrap_or_else(|| "-".into());
+        println!("| {name} | {c} | {:.0} | {:.3} ms | {:.3} ms | {cpu} |", m.rps, m.p50_ms, m.p99_ms);
     }
     let find = |name: &str, c: u32| results.iter().find(|m| m.label == format!("{name}, c={c}"));
     for (label, _) in &backends {
@@ -233,9 +281,11 @@ pub fn passthrough() -> Result<()> {
             (find("direct", 1), find(&portico, 1), find("nginx proxy_pass", 64), find(&portico, 64))
         {
             println!(
-                "\n{label}: Portico adds {:.3} ms at p50 (c=1); its throughput is {:.0}% of nginx's (c=64).",
+                "\n{label}: Portico adds {:.3} ms at p50 (c=1); its throughput is {:.0}% of nginx's (c=64); CPU per request {} vs nginx's {}.",
                 p1.p50_ms - direct.p50_ms,
-                100.0 * p64.rps / nginx.rps
+                100.0 * p64.rps / nginx.rps,
+                p64.cpu_us.map(|c| format!("{c:.1} µs")).unwrap_or_default(),
+                nginx.cpu_us.map(|c| format!("{c:.1} µs")).unwrap_or_default(),
             );
         }
     }
