@@ -62,7 +62,10 @@ pub struct AppStateInner {
     pub store: Store,
     pub vault: Vault,
     pub catalog: Arc<Catalog>,
+    /// For verification requests and token exchanges.
     pub http: reqwest::Client,
+    /// For passthrough.
+    pub passthrough: upstream::PassthroughClient,
     pub private_allow: Arc<PrivateAllowList>,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
@@ -202,6 +205,8 @@ impl Application {
         tracing::info!(platforms = catalog.len(), "catalog loaded");
         let private_allow = Arc::new(PrivateAllowList::new(&config.passthrough_allow_private));
         let http = upstream::build_client(&config, private_allow.clone());
+        let passthrough = upstream::PassthroughClient::new(&config, private_allow.clone())
+            .map_err(|e| StartupError::Vault(format!("TLS set-up failed: {e}")))?;
         let leptos = LeptosOptions::builder()
             .output_name("portico")
             .site_root(config.site_dir.display().to_string())
@@ -219,6 +224,7 @@ impl Application {
             vault,
             catalog: Arc::new(catalog),
             http,
+            passthrough,
             private_allow,
             clock,
             entropy,

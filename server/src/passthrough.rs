@@ -249,25 +249,29 @@ async fn forward(
     let mut attempt: u32 = 0;
     let upstream = loop {
         attempt += 1;
-        let mut outbound = state.http.request(parts.method.clone(), url.clone()).headers(headers.clone());
-        outbound = match &mut body {
-            Outbound::Empty => outbound,
-            Outbound::Buffered(bytes) => outbound.body(bytes.clone()),
-            Outbound::Streamed(stream) => match stream.take() {
-                Some(stream) => outbound.body(reqwest::Body::wrap_stream(stream.into_data_stream())),
-                None => outbound,
-            },
+        let outbound_body = match &mut body {
+            Outbound::Empty => Body::empty(),
+            Outbound::Buffered(bytes) => Body::from(bytes.clone()),
+            Outbound::Streamed(stream) => stream.take().unwrap_or_else(Body::empty),
         };
-        let response = outbound.send().await.map_err(|e| {
-            let elapsed = started.elapsed().as_millis();
-            let (timeout, private) = (e.is_timeout(), is_private_refusal(&e));
-            tracing::warn!(error = %e.without_url(), elapsed_ms = elapsed as u64, "upstream request failed");
-            if timeout {
-                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", format!("{} did not answer in time.", platform.name))
-            } else if private {
-                upstream_error(UpstreamError::PrivateAddress(platform.slug.clone()))
-            } else {
-                ApiError::new(StatusCode::BAD_GATEWAY, "upstream_unreachable", format!("{} could not be reached.", platform.name))
+        let mut request = http::Request::builder()
+            .method(parts.method.clone())
+            .uri(url.as_str())
+            .body(outbound_body)
+            .map_err(ApiError::internal)?;
+        *request.headers_mut() = headers.clone();
+        let response = state.passthrough.send(request).await.map_err(|e| {
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            match e {
+                upstream::SendError::Timeout => {
+                    tracing::warn!(elapsed_ms, "upstream did not answer in time");
+                    ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", format!("{} did not answer in time.", platform.name))
+                }
+                upstream::SendError::PrivateAddress => upstream_error(UpstreamError::PrivateAddress(platform.slug.clone())),
+                upstream::SendError::Unreachable(why) => {
+                    tracing::warn!(error = %why, elapsed_ms, "upstream request failed");
+                    ApiError::new(StatusCode::BAD_GATEWAY, "upstream_unreachable", format!("{} could not be reached.", platform.name))
+                }
             }
         })?;
         let wait = (attempt <= retries && is_retryable(response.status()))
@@ -283,18 +287,18 @@ async fn forward(
         }
     };
 
-    let mut response = Response::builder().status(upstream.status());
-    if let Some(out) = response.headers_mut() {
-        for (name, value) in upstream.headers() {
-            if !HOP_BY_HOP.contains(&name.as_str()) {
-                out.append(name.clone(), value.clone());
-            }
-        }
-        if retries > 0 {
-            out.insert("x-portico-attempts", http::HeaderValue::from(attempt));
+    let (upstream_parts, upstream_body) = upstream.into_parts();
+    let mut response = Response::new(Body::new(upstream_body));
+    *response.status_mut() = upstream_parts.status;
+    let out = response.headers_mut();
+    for (name, value) in &upstream_parts.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) {
+            out.append(name.clone(), value.clone());
         }
     }
-    let response = response.body(Body::from_stream(upstream.bytes_stream())).map_err(ApiError::internal)?;
+    if retries > 0 {
+        out.insert("x-portico-attempts", http::HeaderValue::from(attempt));
+    }
     Ok((response, attempt))
 }
 
@@ -339,20 +343,6 @@ fn retry_wait(headers: &http::HeaderMap, attempt: u32, max: std::time::Duration,
     });
     let wait = asked.unwrap_or_else(|| std::time::Duration::from_millis(250 << (attempt - 1).min(4)));
     (wait <= max).then_some(wait)
-}
-
-/// Whether a send failed because the guarded resolver refused a private address.
-fn is_private_refusal(e: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if io.kind() == std::io::ErrorKind::PermissionDenied {
-                return true;
-            }
-        }
-        source = err.source();
-    }
-    false
 }
 
 #[cfg(test)]
