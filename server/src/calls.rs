@@ -75,7 +75,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CallView {
-    id: String,
+    id: i64,
     connection_id: String,
     platform: String,
     action_id: Option<String>,
@@ -101,7 +101,7 @@ struct CallList {
     security(("secret_key" = [])),
     params(
         ("connectionId" = Option<String>, Query, description = "Only this connection's calls"),
-        ("before" = Option<i64>, Query, description = "Only calls before this time (ms since the epoch), for paging"),
+        ("before" = Option<i64>, Query, description = "Only calls older than this call id, for paging"),
         ("limit" = Option<i64>, Query, description = "1 to 200, default 50"),
     ),
     responses((status = 200, body = CallList), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -164,7 +164,7 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let latency_ms = started.elapsed().as_millis() as i64;
     tracing::info!(latency_us = started.elapsed().as_micros() as u64, attempts, "passthrough");
     state.call_log.record(CallRecord {
-        id: format!("call_{}", crate::clock::random_hex(state.entropy.as_ref(), 12)),
+        id: 0,
         scope: auth.scope.clone(),
         connection_id: row.id.clone(),
         platform: row.platform.clone(),
@@ -192,14 +192,16 @@ async fn forward(
     started: Instant,
 ) -> ApiResult<(Response, u32)> {
     let limits = &state.config.rate_limits;
-    state
-        .rate_limiter
-        .check(&[
-            Limit { bucket: format!("key:{}", auth.key_id), per_minute: limits.key_per_minute },
-            Limit { bucket: format!("conn:{}", row.id), per_minute: limits.connection_per_minute },
-        ])
-        .await
-        .map_err(|e| ApiError::rate_limited("passthrough calls for this connection or key", e.retry_after_secs))?;
+    if limits.key_per_minute > 0 || limits.connection_per_minute > 0 {
+        state
+            .rate_limiter
+            .check(&[
+                Limit { bucket: format!("key:{}", auth.key_id), per_minute: limits.key_per_minute },
+                Limit { bucket: format!("conn:{}", row.id), per_minute: limits.connection_per_minute },
+            ])
+            .await
+            .map_err(|e| ApiError::rate_limited("passthrough calls for this connection or key", e.retry_after_secs))?;
+    }
     if row.status != "active" || !row.active {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

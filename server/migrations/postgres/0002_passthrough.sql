@@ -1,7 +1,8 @@
 -- The passthrough call log (for the dashboard's log), shared rate-limit counters, and connection counts.
 
+-- An integer key: rows append in order instead of landing in random pages.
 CREATE TABLE passthrough_calls (
-    id            TEXT PRIMARY KEY,
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     workspace_id  TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     environment   TEXT NOT NULL CHECK (environment IN ('test', 'live')),
     connection_id TEXT NOT NULL,
@@ -15,8 +16,8 @@ CREATE TABLE passthrough_calls (
     latency_ms    BIGINT NOT NULL,
     created_at    BIGINT NOT NULL
 );
-CREATE INDEX passthrough_calls_by_scope ON passthrough_calls(workspace_id, environment, created_at);
-CREATE INDEX passthrough_calls_by_connection ON passthrough_calls(workspace_id, environment, connection_id, created_at);
+CREATE INDEX passthrough_calls_by_scope ON passthrough_calls(workspace_id, environment, id);
+CREATE INDEX passthrough_calls_by_connection ON passthrough_calls(workspace_id, environment, connection_id, id);
 
 -- Fixed-window counters every replica adds its counts to.
 CREATE TABLE rate_counters (

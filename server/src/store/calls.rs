@@ -7,7 +7,8 @@ use crate::tenancy::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallRecord {
-    pub id: String,
+    /// Assigned by the database on insert (0 before).
+    pub id: i64,
     pub scope: Scope,
     pub connection_id: String,
     pub platform: String,
@@ -28,7 +29,7 @@ const COLUMNS: &str = "id, connection_id, platform, action_id, method, path, sta
 impl Store {
     /// Inserts a batch: multi-row statements of up to 100 rows in one transaction.
     pub async fn insert_calls(&self, records: &[CallRecord]) -> Result<(), StoreError> {
-        const COLUMNS_PER_ROW: usize = 13;
+        const COLUMNS_PER_ROW: usize = 12;
         let mut tx = self.pool().begin().await?;
         for chunk in records.chunks(100) {
             let rows: Vec<String> = (0..chunk.len())
@@ -38,14 +39,13 @@ impl Store {
                 })
                 .collect();
             let sql = format!(
-                "INSERT INTO passthrough_calls (id, workspace_id, environment, connection_id, platform, action_id, \
+                "INSERT INTO passthrough_calls (workspace_id, environment, connection_id, platform, action_id, \
                  method, path, status, error_code, attempts, latency_ms, created_at) VALUES {}",
                 rows.join(", ")
             );
             let mut query = sqlx::query(&sql);
             for r in chunk {
                 query = query
-                    .bind(r.id.as_str())
                     .bind(r.scope.workspace_id.as_str())
                     .bind(r.scope.environment.as_str())
                     .bind(r.connection_id.as_str())
@@ -65,7 +65,7 @@ impl Store {
         Ok(())
     }
 
-    /// Newest first; `before` pages by time.
+    /// Newest first; `before` (an id) pages back in time.
     pub async fn list_calls(
         &self,
         scope: &Scope,
@@ -75,7 +75,7 @@ impl Store {
     ) -> Result<Vec<CallRecord>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM passthrough_calls WHERE workspace_id = $1 AND environment = $2 \
-             AND ($3 = '' OR connection_id = $3) AND created_at < $4 ORDER BY created_at DESC, id DESC LIMIT $5"
+             AND ($3 = '' OR connection_id = $3) AND id < $4 ORDER BY id DESC LIMIT $5"
         ))
         .bind(scope.workspace_id.as_str())
         .bind(scope.environment.as_str())
