@@ -140,6 +140,49 @@ pub struct CreateConnectionRequest {
     pub fields: BTreeMap<String, String>,
 }
 
+/// Body of `POST /v1/authkit/oauth/attempts`: begin an OAuth sign-in for one platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StartOAuthRequest {
+    pub platform: String,
+    /// Reconnect this connection (one of the session's identity) in place, keeping its key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// `popup` (default) or `redirect` (the whole host page goes to the provider and comes back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Redirect mode: the host page to come back to; its origin must be one the workspace allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
+}
+
+/// `201` answer of `POST /v1/authkit/oauth/attempts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthAttemptStarted {
+    pub attempt_id: String,
+    /// Open this in the popup (or navigate the top window to it in redirect mode).
+    pub start_url: String,
+    pub expires_at: i64,
+}
+
+/// `GET /v1/authkit/oauth/attempts/{id}`: where an OAuth sign-in stands, as the server recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OAuthAttemptView {
+    pub attempt_id: String,
+    pub platform: String,
+    /// `pending` (not opened yet), `started` (at the provider), `succeeded`, `failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorDetail>,
+}
+
 /// `GET /v1/vault/connections` envelope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
