@@ -7,6 +7,11 @@
  *
  * The modal runs in a full-viewport iframe on Portico's origin. The token travels only by
  * postMessage with an exact target origin; both sides check event.origin and event.source.
+ *
+ * OAuth sign-ins open a pop-up from the modal. In redirect mode (`authWindow: 'redirect'`, or when
+ * the user chose it after a blocked pop-up) this loader sends the page to Portico's sign-in start
+ * page, and Portico sends it back here with `portico_attempt=…` in the query: the loader then
+ * removes that parameter, reopens the modal, and the outcome reaches onSuccess / onError as usual.
  */
 (function () {
   "use strict";
@@ -15,6 +20,19 @@
   var script = document.currentScript;
   var PORTICO_ORIGIN = script ? new URL(script.src, location.href).origin : location.origin;
   var DEFAULT_LOAD_TIMEOUT_MS = 15000;
+  var RESUME_PARAM = "portico_attempt";
+
+  // Back from a same-window sign-in: take the attempt id out of the address bar at once (so a
+  // reload or a shared link does not replay it); the first Portico.create() picks it up.
+  var pendingResume = (function () {
+    var url;
+    try { url = new URL(location.href); } catch (e) { return null; }
+    var id = url.searchParams.get(RESUME_PARAM);
+    if (id === null) return null;
+    url.searchParams.delete(RESUME_PARAM);
+    try { history.replaceState(history.state, "", url.pathname + url.search + url.hash); } catch (e) { /* keep going */ }
+    return /^[A-Za-z0-9_-]{1,128}$/.test(id) ? id : null;
+  })();
 
   function once(fn) {
     var done = false;
@@ -92,6 +110,16 @@
         case "portico:event":
           call(options.onEvent, { name: data.name, data: data.data });
           break;
+        case "portico:navigate":
+          // Redirect-mode sign-in: only ever to Portico's own pages.
+          var target = null;
+          try { target = new URL(data.url, PORTICO_ORIGIN); } catch (e) { target = null; }
+          if (target && target.origin === PORTICO_ORIGIN && /^https?:$/.test(target.protocol)) {
+            location.assign(target.href);
+          } else {
+            fail("navigation_refused", "The sign-in page could not be opened.");
+          }
+          break;
       }
     }
 
@@ -141,6 +169,11 @@
     }
 
     function open() {
+      openWith(null);
+    }
+
+    // `resumeAttempt`: the id of a same-window sign-in to finish (see pendingResume).
+    function openWith(resumeAttempt) {
       if (destroyed) throw new Error("Portico: this instance was destroyed");
       if (isOpen) return;
       isOpen = true;
@@ -164,7 +197,10 @@
               selectedIntegration: options.selectedIntegration || null,
               theme: options.theme || null,
               locale: options.locale || null,
-              authWindow: options.authWindow || "popup",
+              authWindow: options.authWindow === "redirect" ? "redirect" : "popup",
+              // Where a same-window sign-in comes back to; the modal cannot read it itself.
+              returnTo: location.href,
+              resumeAttempt: resumeAttempt,
             },
           });
         }, function (error) {
@@ -187,6 +223,12 @@
       window.removeEventListener("message", onMessage);
       if (frame && frame.parentNode) frame.parentNode.removeChild(frame);
       frame = null;
+    }
+
+    if (pendingResume) {
+      var resume = pendingResume;
+      pendingResume = null;
+      openWith(resume);
     }
 
     return { open: open, close: close, destroy: destroy };

@@ -1,7 +1,10 @@
 //! The modal's calls to Portico (same origin), authenticated by the session token.
 
 use gloo_net::http::{Request, Response};
-use portico_wire::{ConnectionView, CreateConnectionRequest, ErrorBody, SessionView};
+use portico_wire::{
+    ConnectionView, CreateConnectionRequest, ErrorBody, OAuthAttemptStarted, OAuthAttemptView, SessionView,
+    StartOAuthRequest,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
@@ -17,7 +20,17 @@ impl Failure {
         Failure { code: code.to_string(), message: message.to_string() }
     }
 
-    fn network() -> Self {
+    /// The session token is no longer usable: nothing on this screen can work any more.
+    pub fn ends_session(&self) -> bool {
+        matches!(self.code.as_str(), "token_expired" | "invalid_token" | "token_revoked" | "token_missing")
+    }
+
+    /// Worth asking again in a moment (polling keeps going through these).
+    pub fn is_transient(&self) -> bool {
+        matches!(self.code.as_str(), "network_error" | "server_error" | "rate_limited" | "internal_error")
+    }
+
+    pub(crate) fn network() -> Self {
         Failure::new(
             "network_error",
             "We could not reach the server. Check your internet connection and try again.",
@@ -72,6 +85,23 @@ impl Api {
             .json(body)
             .map_err(|_| Failure::new("bad_request", "The form could not be sent."))?;
         let response = request.send().await.map_err(|_| Failure::network())?;
+        decode(response).await
+    }
+
+    /// Begins an OAuth sign-in; the answer names the page the popup (or the host page) opens.
+    pub async fn start_oauth(&self, body: &StartOAuthRequest) -> Result<OAuthAttemptStarted, Failure> {
+        let request = self
+            .authorize(Request::post("/v1/authkit/oauth/attempts"))
+            .json(body)
+            .map_err(|_| Failure::new("bad_request", "The sign-in could not be started."))?;
+        let response = request.send().await.map_err(|_| Failure::network())?;
+        decode(response).await
+    }
+
+    /// Where an OAuth sign-in stands, as the server recorded it.
+    pub async fn oauth_attempt(&self, attempt_id: &str) -> Result<OAuthAttemptView, Failure> {
+        let path = format!("/v1/authkit/oauth/attempts/{}", String::from(js_sys::encode_uri_component(attempt_id)));
+        let response = self.authorize(Request::get(&path)).send().await.map_err(|_| Failure::network())?;
         decode(response).await
     }
 }

@@ -9,6 +9,11 @@ use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// modal → loader: `{url}`, send the host page to Portico's OAuth start page (redirect mode). A
+/// cross-origin frame cannot navigate the top window without user activation; the loader can, and
+/// it only ever goes to Portico's own origin.
+pub const NAVIGATE: &str = "portico:navigate";
+
 #[derive(Debug, Clone)]
 pub struct Bridge {
     /// `None` on the hosted connect page, which has no host page to talk to.
@@ -42,6 +47,10 @@ impl Bridge {
 
     pub fn close(&self) {
         self.post(json!({ "type": message::CLOSE }));
+    }
+
+    pub fn navigate(&self, url: &str) {
+        self.post(json!({ "type": NAVIGATE, "url": url }));
     }
 
     pub fn event(&self, name: &str, data: Value) {

@@ -3,26 +3,28 @@
 //! a key the user types.
 //!
 //! Embedded mode: the loader on the host page hands over a session token by postMessage
-//! ([`bridge`]); the modal lists the integrations that token may offer, runs the connect form, and
-//! reports success, errors and closing back. Page mode (`/connect/{link}`): the hosted connect
+//! ([`bridge`]); the modal lists the integrations that token may offer, runs the connect form or
+//! the OAuth sign-in ([`oauth`]), and reports success, errors and closing back. Page mode (`/connect/{link}`): the hosted connect
 //! link, for hosts without a web frontend; same screens, no host page.
 #![forbid(unsafe_code)]
 
 mod api;
 mod bridge;
+mod oauth;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use portico_wire::{message, ConnectionView, CreateConnectionRequest, FormField, IntegrationCard, SessionView};
+use portico_wire::{message, AuthKind, ConnectionView, CreateConnectionRequest, FormField, IntegrationCard, SessionView};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api::{Api, Failure};
 use crate::bridge::Bridge;
+use crate::oauth::OAuthStage;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Screen {
@@ -30,6 +32,10 @@ enum Screen {
     Loading,
     List,
     Form(IntegrationCard),
+    /// An OAuth sign-in; `reconnect` is the id of the connection it repairs.
+    OAuth { card: IntegrationCard, reconnect: Option<String>, stage: OAuthStage },
+    /// Back from a same-window sign-in: asking the server how it ended.
+    Resuming,
     Connected { connection: ConnectionView, name: String },
     Failed(Failure),
     /// Page mode, after the user closed: nothing left to do here.
@@ -42,6 +48,15 @@ enum Mode {
     Page,
 }
 
+/// What the loader passed along with the token.
+#[derive(Debug, Clone, Default)]
+struct SessionOptions {
+    /// `authWindow: 'redirect'`: OAuth takes the host page instead of a pop-up.
+    redirect: bool,
+    /// The host page's address, where a same-window sign-in comes back to.
+    return_to: Option<String>,
+}
+
 /// Everything the screens share; `Copy` handles into the reactive arena.
 #[derive(Clone, Copy)]
 struct Modal {
@@ -50,6 +65,8 @@ struct Modal {
     session: RwSignal<Option<SessionView>>,
     api: StoredValue<Option<Api>>,
     bridge: StoredValue<Bridge>,
+    options: StoredValue<SessionOptions>,
+    oauth: StoredValue<oauth::Flow, LocalStorage>,
 }
 
 impl Modal {
@@ -59,6 +76,7 @@ impl Modal {
     }
 
     fn close(&self) {
+        self.stop_oauth();
         self.bridge.with_value(Bridge::close);
         match self.mode {
             // The loader hides the frame; the next open() brings a new session.
@@ -71,9 +89,21 @@ impl Modal {
         }
     }
 
-    /// Loads the session for `api` and shows the list (or the preselected integration).
-    fn start(&self, api: Api, selected: Option<String>) {
+    /// The screen for one integration: its form, or its sign-in.
+    fn open_card(&self, card: IntegrationCard) {
+        self.screen.set(if card.auth_kind == AuthKind::Oauth2 {
+            let reconnect = oauth::reconnect_target(self, &card);
+            Screen::OAuth { card, reconnect, stage: OAuthStage::Intro }
+        } else {
+            Screen::Form(card)
+        });
+    }
+
+    /// Loads the session for `api` and shows the list (or the preselected integration, or how a
+    /// same-window sign-in ended).
+    fn start(&self, api: Api, selected: Option<String>, resume: Option<String>) {
         let modal = *self;
+        modal.stop_oauth();
         modal.api.set_value(Some(api.clone()));
         modal.screen.set(Screen::Loading);
         spawn_local(async move {
@@ -84,10 +114,11 @@ impl Modal {
                         .and_then(|slug| session.integrations.iter().find(|c| c.platform == slug).cloned());
                     modal.session.set(Some(session));
                     modal.bridge.with_value(|b| b.event("opened", json!({})));
-                    modal.screen.set(match preselected {
-                        Some(card) => Screen::Form(card),
-                        None => Screen::List,
-                    });
+                    match (resume, preselected) {
+                        (Some(attempt), _) => modal.resume_oauth(attempt),
+                        (None, Some(card)) => modal.open_card(card),
+                        (None, None) => modal.screen.set(Screen::List),
+                    }
                 }
                 Err(failure) => modal.fail(failure),
             }
@@ -137,6 +168,8 @@ fn App() -> impl IntoView {
         session: RwSignal::new(None),
         api: StoredValue::new(None),
         bridge: StoredValue::new(Bridge { parent_origin: parent_origin.clone() }),
+        options: StoredValue::new(SessionOptions::default()),
+        oauth: StoredValue::new_local(oauth::Flow::default()),
     };
 
     match mode {
@@ -157,7 +190,15 @@ fn App() -> impl IntoView {
                         let options = &msg["options"];
                         set_theme(options["theme"].as_str());
                         let selected = options["selectedIntegration"].as_str().map(str::to_string);
-                        modal.start(Api { token: token.to_string(), parent_origin: origin.clone() }, selected);
+                        modal.options.set_value(SessionOptions {
+                            redirect: options["authWindow"].as_str() == Some("redirect"),
+                            return_to: options["returnTo"].as_str().map(str::to_string),
+                        });
+                        let resume = options["resumeAttempt"]
+                            .as_str()
+                            .filter(|id| oauth::valid_attempt_id(id))
+                            .map(str::to_string);
+                        modal.start(Api { token: token.to_string(), parent_origin: origin.clone() }, selected, resume);
                     }
                     Some(t) if t == message::SESSION_ERROR => {
                         // The loader already reported this to the host; only show it.
@@ -167,7 +208,10 @@ fn App() -> impl IntoView {
                             text,
                         )));
                     }
-                    Some("portico:reset") => modal.screen.set(Screen::WaitingForSession),
+                    Some("portico:reset") => {
+                        modal.stop_oauth();
+                        modal.screen.set(Screen::WaitingForSession);
+                    }
                     _ => {}
                 });
                 bridge.ready();
@@ -178,12 +222,15 @@ fn App() -> impl IntoView {
             let link = window().location().pathname().ok().and_then(|p| p.rsplit('/').next().map(str::to_string));
             spawn_local(async move {
                 match api::exchange_link(link.as_deref().unwrap_or_default()).await {
-                    Ok(token) => modal.start(Api { token, parent_origin: None }, query_param("integration")),
+                    Ok(token) => modal.start(Api { token, parent_origin: None }, query_param("integration"), None),
                     Err(failure) => modal.fail(failure),
                 }
             });
         }
     }
+
+    // The OAuth sign-in window reports back by postMessage (checked in `on_window_message`).
+    let _oauth_result = window_event_listener(ev::message, move |e: web_sys::MessageEvent| modal.on_window_message(&e));
 
     let _escape = window_event_listener(ev::keydown, move |e: ev::KeyboardEvent| {
         if e.key() == "Escape" && !matches!(modal.screen.get_untracked(), Screen::Closed) {
@@ -221,6 +268,8 @@ fn screen_view(modal: Modal) -> AnyView {
         Screen::Loading => busy("Loading integrations…").into_any(),
         Screen::List => list_view(modal).into_any(),
         Screen::Form(card) => form_view(modal, card).into_any(),
+        Screen::OAuth { card, reconnect, stage } => oauth::oauth_view(modal, card, reconnect, stage),
+        Screen::Resuming => busy("Finishing your sign-in…").into_any(),
         Screen::Connected { connection, name } => connected_view(modal, connection, name).into_any(),
         Screen::Failed(failure) => view! {
             <div class="pm-center pm-failed" role="alert" data-testid="fatal-error" data-code=failure.code.clone()>
@@ -249,12 +298,15 @@ fn busy(text: &'static str) -> impl IntoView {
     }
 }
 
+/// A broken connection outranks a working one: it is the one the user has to act on.
 fn connection_badge(session: &SessionView, platform: &str) -> Option<(&'static str, &'static str)> {
     let mine: Vec<_> = session.connections.iter().filter(|c| c.platform == platform).collect();
-    if mine.iter().any(|c| c.status == "active") {
+    if mine.iter().any(|c| c.status == "needs_reauth") {
+        Some(("Needs reconnecting", "pm-badge pm-badge-warn"))
+    } else if mine.iter().any(|c| c.status == "active") {
         Some(("Connected", "pm-badge pm-badge-ok"))
     } else if !mine.is_empty() {
-        Some(("Reconnect", "pm-badge pm-badge-warn"))
+        Some(("Needs reconnecting", "pm-badge pm-badge-warn"))
     } else {
         None
     }
@@ -374,7 +426,7 @@ fn list_view(modal: Modal) -> impl IntoView {
                             let open = card.clone();
                             view! {
                                 <li>
-                                    <button class="pm-item" data-platform=card.platform.clone() on:click=move |_| modal.screen.set(Screen::Form(open.clone()))>
+                                    <button class="pm-item" data-platform=card.platform.clone() on:click=move |_| modal.open_card(open.clone())>
                                         <img class="pm-logo" src=card.logo_url.clone() alt="" width="32" height="32"/>
                                         <span class="pm-item-text">
                                             <span class="pm-item-name">{card.name.clone()}</span>
@@ -474,7 +526,7 @@ fn form_view(modal: Modal, card: IntegrationCard) -> impl IntoView {
                     Err(failure) => {
                         submitting.set(false);
                         modal.bridge.with_value(|b| b.error(&failure.code, &failure.message));
-                        if matches!(failure.code.as_str(), "token_expired" | "invalid_token" | "token_revoked") {
+                        if failure.ends_session() {
                             modal.screen.set(Screen::Failed(failure));
                         } else {
                             error.set(Some(failure.message));

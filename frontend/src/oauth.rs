@@ -1,0 +1,655 @@
+//! Connecting a platform by OAuth sign-in, from the modal.
+//!
+//! Popup mode: the click opens a window *synchronously* (browsers block pop-ups opened after an
+//! `await`), the attempt is created, and the window goes to its `startUrl`. The outcome arrives by
+//! whichever comes first: the callback page's `postMessage` (checked: our own origin, our own
+//! popup, our attempt) or the server's record of the attempt, polled every second. Polling is
+//! what makes COOP, storage partitioning or a window closed at the wrong moment harmless.
+//!
+//! Redirect mode (`authWindow: 'redirect'`, or the user's choice when the pop-up was blocked): the
+//! attempt carries `returnTo`, the host page's address, and the loader sends the whole page to the
+//! provider; back on the host page the loader reopens the modal with `resumeAttempt`, and the
+//! modal learns the outcome from the server as above.
+//!
+//! Each sign-in gets a generation number; cancelling, closing the modal or starting again bumps
+//! it, so a late answer from an earlier sign-in can never change the screen.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use portico_wire::{AuthKind, ConnectionView, ErrorDetail, IntegrationCard, OAuthAttemptView, StartOAuthRequest};
+use serde::Deserialize;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::api::{Api, Failure};
+use crate::{Mode, Modal, Screen};
+
+/// The window name, so a second sign-in reuses the first one's window instead of stacking them.
+const POPUP_NAME: &str = "portico-oauth";
+const POPUP_WIDTH: i32 = 520;
+const POPUP_HEIGHT: i32 = 680;
+/// What the callback page posts to its opener.
+const RESULT_MESSAGE: &str = "portico:oauth-result";
+/// Polls while the sign-in window is open.
+const POLL_MS: i32 = 1000;
+/// Polls after the window closed unfinished: the attempt may still finish (a provider page with
+/// COOP makes an open window look closed), and its success should not be lost.
+const LATE_POLL_MS: i32 = 2000;
+const LATE_POLLS: u32 = 300;
+/// Consecutive polls that may fail to reach the server before the user is told.
+const MAX_MISSES: u32 = 8;
+/// Back from redirect mode, an attempt that is still unfinished after this many polls was abandoned.
+const RESUME_POLLS: u32 = 5;
+/// Redirect mode: how long the modal waits for the loader to take the page away.
+const REDIRECT_WATCHDOG_MS: i32 = 30_000;
+
+/// Where one OAuth screen stands.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum OAuthStage {
+    /// What will happen, and the button that starts it.
+    Intro,
+    /// The sign-in window is open.
+    Waiting,
+    /// `window.open` returned nothing.
+    Blocked,
+    /// Redirect mode: waiting for the loader to send the page to the provider.
+    Redirecting,
+    Failed(Failure),
+}
+
+/// The sign-in under way, if any. Lives in local (non-`Send`) storage: it holds a `Window`.
+#[derive(Default)]
+pub(crate) struct Flow {
+    generation: u32,
+    attempt_id: Option<String>,
+    popup: Option<web_sys::Window>,
+    card: Option<IntegrationCard>,
+    reconnect: Option<String>,
+}
+
+/// What the callback page posts: `{type, attemptId, status, connection?, error?}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OAuthResult {
+    #[serde(rename = "type")]
+    kind: String,
+    attempt_id: Option<String>,
+    status: String,
+    connection: Option<ConnectionView>,
+    error: Option<ErrorDetail>,
+}
+
+/// An attempt id as it may arrive from a URL: the shape Portico issues, nothing else.
+pub(crate) fn valid_attempt_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The connection of this identity on `platform` that needs the user to sign in again.
+pub(crate) fn reconnect_target(modal: &Modal, card: &IntegrationCard) -> Option<String> {
+    if card.auth_kind != AuthKind::Oauth2 {
+        return None;
+    }
+    modal.session.with_untracked(|s| {
+        s.as_ref()?
+            .connections
+            .iter()
+            .find(|c| c.platform == card.platform && c.status == "needs_reauth")
+            .map(|c| c.id.clone())
+    })
+}
+
+fn failure_from(error: Option<ErrorDetail>, name: &str) -> Failure {
+    match error {
+        Some(e) => Failure { code: e.code, message: e.message },
+        None => Failure::new("oauth_failed", &format!("Connecting {name} did not work. Try again.")),
+    }
+}
+
+fn popup_closed_failure() -> Failure {
+    Failure::new("popup_closed", "The sign-in window was closed before you finished. Try again.")
+}
+
+/// A timer as a future, so a polling loop reads top to bottom (no extra crate for one timeout).
+struct Sleep(Rc<RefCell<(bool, Option<Waker>)>>);
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.0.borrow_mut();
+        if state.0 {
+            Poll::Ready(())
+        } else {
+            state.1 = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+fn sleep(ms: i32) -> Sleep {
+    let state = Rc::new(RefCell::new((false, None::<Waker>)));
+    let fired = state.clone();
+    let callback = Closure::once_into_js(move || {
+        let waker = {
+            let mut s = fired.borrow_mut();
+            s.0 = true;
+            s.1.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    });
+    if window().set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), ms).is_err() {
+        state.borrow_mut().0 = true;
+    }
+    Sleep(state)
+}
+
+/// Opens the sign-in window, centred on the browser window. Must run inside the click handler.
+fn open_popup(name: &str) -> Option<web_sys::Window> {
+    let win = window();
+    let number = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as i32;
+    let left = number(win.screen_x()) + (number(win.outer_width()) - POPUP_WIDTH).max(0) / 2;
+    let top = number(win.screen_y()) + (number(win.outer_height()) - POPUP_HEIGHT).max(0) / 3;
+    let features = format!("popup=yes,width={POPUP_WIDTH},height={POPUP_HEIGHT},left={left},top={top}");
+    let popup = win.open_with_url_and_target_and_features("about:blank", POPUP_NAME, &features).ok().flatten()?;
+    // The blank window is ours (same origin) until it navigates: say what is happening meanwhile.
+    if let Some(document) = popup.document() {
+        document.set_title(&format!("Connecting {name}…"));
+        if let Some(body) = document.body() {
+            body.set_text_content(Some(&format!("Opening {name}'s sign-in page…")));
+            let _ = body.set_attribute("style", "font:16px system-ui,sans-serif;margin:2rem;color:#555");
+        }
+    }
+    Some(popup)
+}
+
+fn close_popup(popup: &web_sys::Window) {
+    if !popup.closed().unwrap_or(true) {
+        let _ = popup.close();
+    }
+}
+
+impl Modal {
+    /// Whether OAuth sign-ins take the whole host page instead of a pop-up.
+    pub(crate) fn redirects(&self) -> bool {
+        self.mode == Mode::Embedded && self.options.with_value(|o| o.redirect)
+    }
+
+    fn is_current(&self, generation: u32) -> bool {
+        self.oauth.try_with_value(|f| f.generation == generation).unwrap_or(false)
+    }
+
+    /// Ends whatever sign-in is under way: its answers are ignored from now on and its window
+    /// closes. Returns the new generation.
+    pub(crate) fn stop_oauth(&self) -> u32 {
+        let (generation, popup) = self
+            .oauth
+            .try_update_value(|f| {
+                f.generation = f.generation.wrapping_add(1);
+                f.attempt_id = None;
+                (f.generation, f.popup.take())
+            })
+            .unwrap_or_default();
+        if let Some(popup) = popup {
+            close_popup(&popup);
+        }
+        generation
+    }
+
+    fn oauth_screen(&self, stage: OAuthStage) {
+        let (card, reconnect) = self.oauth.with_value(|f| (f.card.clone(), f.reconnect.clone()));
+        match card {
+            Some(card) => self.screen.set(Screen::OAuth { card, reconnect, stage }),
+            None => {
+                if let OAuthStage::Failed(failure) = stage {
+                    self.screen.set(Screen::Failed(failure));
+                }
+            }
+        }
+    }
+
+    fn card_name(&self) -> String {
+        self.oauth.with_value(|f| f.card.as_ref().map(|c| c.name.clone())).unwrap_or_else(|| "the integration".into())
+    }
+
+    /// "Continue with {name}" / "Try again": a pop-up, or the same window in redirect mode.
+    /// Runs synchronously inside the click so the browser lets the window open.
+    pub(crate) fn begin_oauth(&self, card: IntegrationCard, reconnect: Option<String>) {
+        if self.redirects() {
+            self.redirect_oauth(card, reconnect);
+            return;
+        }
+        let (generation, previous) = self
+            .oauth
+            .try_update_value(|f| {
+                f.generation = f.generation.wrapping_add(1);
+                f.attempt_id = None;
+                f.card = Some(card.clone());
+                f.reconnect = reconnect.clone();
+                (f.generation, f.popup.take())
+            })
+            .unwrap_or_default();
+        let popup = open_popup(&card.name);
+        // Same name, so usually the same window; close the old one only if it is another.
+        if let Some(previous) = previous {
+            if popup.as_ref().is_none_or(|p| !js_sys::Object::is(p, &previous)) {
+                close_popup(&previous);
+            }
+        }
+        let Some(popup) = popup else {
+            self.oauth_screen(OAuthStage::Blocked);
+            self.bridge.with_value(|b| b.error("popup_blocked", "Your browser blocked the sign-in window."));
+            return;
+        };
+        self.oauth.update_value(|f| f.popup = Some(popup.clone()));
+        let Some(api) = self.api.get_value() else {
+            self.oauth_failed(generation, Failure::new("token_missing", "This session has ended — close this window and try again."));
+            return;
+        };
+        self.oauth_screen(OAuthStage::Waiting);
+        self.bridge.with_value(|b| b.event("oauth_started", json!({ "platform": card.platform, "mode": "popup" })));
+        let modal = *self;
+        spawn_local(async move {
+            let request = StartOAuthRequest {
+                platform: card.platform.clone(),
+                connection_id: reconnect,
+                mode: Some("popup".into()),
+                return_to: None,
+            };
+            let started = match api.start_oauth(&request).await {
+                Ok(started) => started,
+                Err(failure) => {
+                    modal.oauth_failed(generation, failure);
+                    return;
+                }
+            };
+            if !modal.is_current(generation) {
+                return;
+            }
+            modal.oauth.update_value(|f| f.attempt_id = Some(started.attempt_id.clone()));
+            // A window the user already closed ignores this; the next poll notices it closed.
+            let _ = popup.location().set_href(&started.start_url);
+            modal.watch(generation, api, started.attempt_id, Some(popup)).await;
+        });
+    }
+
+    /// Redirect mode: create the attempt with the host page as `returnTo`, then have the loader
+    /// take the page to the provider.
+    pub(crate) fn redirect_oauth(&self, card: IntegrationCard, reconnect: Option<String>) {
+        let generation = self.stop_oauth();
+        self.oauth.update_value(|f| {
+            f.card = Some(card.clone());
+            f.reconnect = reconnect.clone();
+        });
+        let return_to = self.options.with_value(|o| o.return_to.clone());
+        let (Some(return_to), Mode::Embedded) = (return_to, self.mode) else {
+            self.oauth_failed(
+                generation,
+                Failure::new(
+                    "redirect_unavailable",
+                    "This page cannot continue the sign-in in the same window. Allow pop-ups for this site and try again.",
+                ),
+            );
+            return;
+        };
+        let Some(api) = self.api.get_value() else {
+            self.oauth_failed(generation, Failure::new("token_missing", "This session has ended — close this window and try again."));
+            return;
+        };
+        self.oauth_screen(OAuthStage::Redirecting);
+        let modal = *self;
+        spawn_local(async move {
+            let request = StartOAuthRequest {
+                platform: card.platform.clone(),
+                connection_id: reconnect,
+                mode: Some("redirect".into()),
+                return_to: Some(return_to),
+            };
+            match api.start_oauth(&request).await {
+                Ok(started) if modal.is_current(generation) => {
+                    modal.bridge.with_value(|b| {
+                        b.event("oauth_started", json!({ "platform": card.platform, "mode": "redirect" }));
+                        b.navigate(&started.start_url);
+                    });
+                    // The page normally goes away now; if it does not, say so instead of spinning.
+                    sleep(REDIRECT_WATCHDOG_MS).await;
+                    if modal.is_current(generation) {
+                        modal.oauth_failed(
+                            generation,
+                            Failure::new(
+                                "redirect_failed",
+                                &format!("This page did not go on to {}'s sign-in. Reload the page and try again.", card.name),
+                            ),
+                        );
+                    }
+                }
+                Ok(_) => {}
+                Err(failure) => modal.oauth_failed(generation, failure),
+            }
+        });
+    }
+
+    /// Back from redirect mode: learn how the attempt ended.
+    pub(crate) fn resume_oauth(&self, attempt_id: String) {
+        let generation = self.stop_oauth();
+        self.oauth.update_value(|f| {
+            f.attempt_id = Some(attempt_id.clone());
+            f.card = None;
+            f.reconnect = None;
+        });
+        let Some(api) = self.api.get_value() else {
+            return;
+        };
+        self.screen.set(Screen::Resuming);
+        let modal = *self;
+        spawn_local(async move { modal.watch(generation, api, attempt_id, None).await });
+    }
+
+    /// Cancel while waiting: the window closes and the user is back where they started.
+    pub(crate) fn cancel_oauth(&self) {
+        let platform = self.oauth.with_value(|f| f.card.as_ref().map(|c| c.platform.clone()));
+        self.stop_oauth();
+        self.oauth_screen(OAuthStage::Intro);
+        self.bridge.with_value(|b| b.event("oauth_cancelled", json!({ "platform": platform })));
+    }
+
+    pub(crate) fn focus_popup(&self) {
+        self.oauth.with_value(|f| {
+            if let Some(popup) = &f.popup {
+                let _ = popup.focus();
+            }
+        });
+    }
+
+    /// Asks the server until the attempt has ended (or the sign-in is abandoned or superseded).
+    async fn watch(self, generation: u32, api: Api, attempt_id: String, popup: Option<web_sys::Window>) {
+        let resuming = popup.is_none();
+        let mut closed_reported = false;
+        let mut misses = 0;
+        let mut polls = 0;
+        loop {
+            if !(resuming && polls == 0) {
+                sleep(if closed_reported { LATE_POLL_MS } else { POLL_MS }).await;
+            }
+            polls += 1;
+            if !self.is_current(generation) {
+                return;
+            }
+            // Read before asking, so "closed" means closed before the server's answer was made.
+            let closed = popup.as_ref().is_some_and(|p| p.closed().unwrap_or(true));
+            let view: OAuthAttemptView = match api.oauth_attempt(&attempt_id).await {
+                Ok(view) => {
+                    misses = 0;
+                    view
+                }
+                // The user has already been told this sign-in did not finish; stop quietly.
+                Err(_) if closed_reported => return,
+                Err(failure) if failure.code == "not_found" => {
+                    self.oauth_failed(
+                        generation,
+                        Failure::new(
+                            "attempt_not_found",
+                            "We could not find that sign-in for your account. Start again from the list.",
+                        ),
+                    );
+                    return;
+                }
+                Err(failure) if failure.ends_session() || !failure.is_transient() || misses >= MAX_MISSES => {
+                    self.oauth_failed(generation, failure);
+                    return;
+                }
+                Err(_) => {
+                    misses += 1;
+                    continue;
+                }
+            };
+            if !self.is_current(generation) {
+                return;
+            }
+            self.learn_card(&view.platform);
+            match view.status.as_str() {
+                "succeeded" => {
+                    match view.connection {
+                        Some(connection) => self.oauth_succeeded(generation, connection),
+                        None => self.oauth_failed(
+                            generation,
+                            Failure::new("bad_response", "The server said the sign-in worked but sent no connection. Try again."),
+                        ),
+                    }
+                    return;
+                }
+                "failed" => {
+                    if !closed_reported {
+                        self.oauth_failed(generation, failure_from(view.error, &self.card_name()));
+                    }
+                    return;
+                }
+                _ if resuming && polls >= RESUME_POLLS => {
+                    let name = self.card_name();
+                    self.oauth_failed(
+                        generation,
+                        Failure::new("oauth_incomplete", &format!("The sign-in to {name} was not finished. Try again.")),
+                    );
+                    return;
+                }
+                _ if closed && !closed_reported => {
+                    closed_reported = true;
+                    polls = 0;
+                    self.oauth_screen(OAuthStage::Failed(popup_closed_failure()));
+                    let failure = popup_closed_failure();
+                    self.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+                }
+                _ if closed_reported && polls >= LATE_POLLS => return,
+                _ => {}
+            }
+        }
+    }
+
+    /// Back from redirect mode the modal learns the platform from the attempt.
+    fn learn_card(&self, platform: &str) {
+        if self.oauth.with_value(|f| f.card.is_some()) {
+            return;
+        }
+        let card = self
+            .session
+            .with_untracked(|s| s.as_ref().and_then(|s| s.integrations.iter().find(|c| c.platform == platform).cloned()))
+            .unwrap_or_else(|| IntegrationCard {
+                platform: platform.to_string(),
+                name: platform.to_string(),
+                categories: vec![],
+                logo_url: format!("/logos/{platform}.svg"),
+                auth_kind: AuthKind::Oauth2,
+                docs_url: None,
+                fields: vec![],
+            });
+        self.oauth.update_value(|f| f.card = Some(card));
+    }
+
+    fn oauth_succeeded(&self, generation: u32, connection: ConnectionView) {
+        if !self.is_current(generation) {
+            return;
+        }
+        let name = self.card_name();
+        self.stop_oauth();
+        self.session.update(|s| {
+            if let Some(s) = s {
+                match s.connections.iter_mut().find(|c| c.id == connection.id) {
+                    Some(existing) => *existing = connection.clone(),
+                    None => s.connections.push(connection.clone()),
+                }
+            }
+        });
+        self.bridge.with_value(|b| b.success(&connection));
+        self.screen.set(Screen::Connected { connection, name });
+    }
+
+    fn oauth_failed(&self, generation: u32, failure: Failure) {
+        if !self.is_current(generation) {
+            return;
+        }
+        self.stop_oauth();
+        self.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+        if failure.ends_session() {
+            self.screen.set(Screen::Failed(failure));
+        } else {
+            self.oauth_screen(OAuthStage::Failed(failure));
+        }
+    }
+
+    /// A message from the sign-in window's last page. Only our own popup, on our own origin,
+    /// about the attempt under way, counts.
+    pub(crate) fn on_window_message(&self, event: &web_sys::MessageEvent) {
+        if window().location().origin().ok().as_deref() != Some(event.origin().as_str()) {
+            return;
+        }
+        let Some(source) = event.source() else {
+            return;
+        };
+        let (from_popup, attempt_id, generation) = self.oauth.with_value(|f| {
+            let from_popup = f.popup.as_ref().is_some_and(|p| js_sys::Object::is(p, &source));
+            (from_popup, f.attempt_id.clone(), f.generation)
+        });
+        if !from_popup || attempt_id.is_none() {
+            return;
+        }
+        let text = js_sys::JSON::stringify(&event.data()).ok().and_then(|s| s.as_string());
+        let Some(result) = text.and_then(|t| serde_json::from_str::<OAuthResult>(&t).ok()) else {
+            return;
+        };
+        if result.kind != RESULT_MESSAGE || result.attempt_id != attempt_id {
+            return;
+        }
+        match (result.status.as_str(), result.connection) {
+            ("succeeded", Some(connection)) => self.oauth_succeeded(generation, connection),
+            ("failed", _) => self.oauth_failed(generation, failure_from(result.error, &self.card_name())),
+            // Anything else: the server's record, polled, decides.
+            _ => {}
+        }
+    }
+}
+
+/// Focuses the screen's main button once it is on the page, so Enter and Space work at once.
+fn focus_on_mount(node: NodeRef<leptos::html::Button>) {
+    Effect::new(move |_| {
+        if let Some(button) = node.get() {
+            let _ = button.focus();
+        }
+    });
+}
+
+pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<String>, stage: OAuthStage) -> AnyView {
+    let name = card.name.clone();
+    let primary = NodeRef::<leptos::html::Button>::new();
+    focus_on_mount(primary);
+    let again = {
+        let (card, reconnect) = (card.clone(), reconnect.clone());
+        move |_| modal.begin_oauth(card.clone(), reconnect.clone())
+    };
+    let back_visible = modal.session.with_untracked(|s| s.as_ref().is_some_and(|s| s.integrations.len() > 1));
+    let back = move || {
+        back_visible.then(|| {
+            view! {
+                <button class="pm-secondary" data-testid="oauth-back" on:click=move |_| modal.screen.set(Screen::List)>
+                    "All integrations"
+                </button>
+            }
+        })
+    };
+    match stage {
+        OAuthStage::Intro => {
+            let reconnecting = reconnect.is_some();
+            let title = if reconnecting { format!("Reconnect {name}") } else { format!("Connect {name}") };
+            let action = if reconnecting { format!("Reconnect {name}") } else { format!("Continue with {name}") };
+            let how = if modal.redirects() {
+                format!("You will sign in on {name}'s own page; this page goes there and comes back here when you are done.")
+            } else {
+                format!("You will sign in on {name}'s own page, in a new window.")
+            };
+            view! {
+                <div class="pm-form-view" data-testid="oauth" data-platform=card.platform.clone()>
+                    <Show when=move || back_visible>
+                        <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
+                    </Show>
+                    <div class="pm-form-head">
+                        <img class="pm-logo" src=card.logo_url.clone() alt="" width="40" height="40"/>
+                        <h2>{title}</h2>
+                    </div>
+                    {reconnecting.then(|| view! {
+                        <p class="pm-notice" data-testid="reauth-notice">
+                            {format!("Your connection to {name} stopped working. Sign in again to repair it; the app keeps using the same connection.")}
+                        </p>
+                    })}
+                    <p class="pm-muted">{how}</p>
+                    <p class="pm-muted">{format!("Your {name} password goes only to {name}. Portico stores the access it grants encrypted; this app never sees it.")}</p>
+                    <button class="pm-primary" data-testid="oauth-continue" node_ref=primary on:click=again>{action}</button>
+                </div>
+            }
+            .into_any()
+        }
+        OAuthStage::Waiting => view! {
+            <div class="pm-center" role="status" aria-live="polite" data-testid="oauth-waiting">
+                <div class="pm-spinner" aria-hidden="true"></div>
+                <p><strong>{format!("Waiting for you to finish signing in to {name}…")}</strong></p>
+                <p class="pm-muted">"Can't see the sign-in window? It may be behind this one."</p>
+                <div class="pm-actions">
+                    <button class="pm-secondary" data-testid="oauth-focus" on:click=move |_| modal.focus_popup()>"Show the window"</button>
+                    <button class="pm-secondary" data-testid="oauth-cancel" node_ref=primary on:click=move |_| modal.cancel_oauth()>"Cancel"</button>
+                </div>
+            </div>
+        }
+        .into_any(),
+        OAuthStage::Redirecting => view! {
+            <div class="pm-center" role="status" aria-live="polite" data-testid="oauth-redirecting">
+                <div class="pm-spinner" aria-hidden="true"></div>
+                <p>{format!("Taking you to {name}'s sign-in page…")}</p>
+            </div>
+        }
+        .into_any(),
+        OAuthStage::Blocked => {
+            let can_redirect = modal.mode == Mode::Embedded;
+            let redirect = {
+                let (card, reconnect) = (card.clone(), reconnect.clone());
+                move |_| modal.redirect_oauth(card.clone(), reconnect.clone())
+            };
+            view! {
+                <div class="pm-center pm-failed" role="alert" data-testid="oauth-blocked" data-code="popup_blocked">
+                    <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
+                    <h2>"Your browser blocked the sign-in window."</h2>
+                    <p>
+                        {if can_redirect {
+                            format!("Allow pop-ups for this site and try again, or continue in this window: you will come back here after signing in to {name}.")
+                        } else {
+                            "Allow pop-ups for this page and try again.".to_string()
+                        }}
+                    </p>
+                    <div class="pm-actions">
+                        <button class="pm-primary" data-testid="oauth-retry" node_ref=primary on:click=again>"Try again"</button>
+                        {can_redirect.then(|| view! {
+                            <button class="pm-secondary" data-testid="oauth-redirect" on:click=redirect>"Continue in this window"</button>
+                        })}
+                    </div>
+                </div>
+            }
+            .into_any()
+        }
+        OAuthStage::Failed(failure) => view! {
+            <div class="pm-center pm-failed" role="alert" data-testid="oauth-error" data-code=failure.code.clone()>
+                <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
+                <h2>{format!("{name} was not connected")}</h2>
+                <p>{failure.message.clone()}</p>
+                <div class="pm-actions">
+                    <button class="pm-primary" data-testid="oauth-retry" node_ref=primary on:click=again>"Try again"</button>
+                    {back}
+                </div>
+            </div>
+        }
+        .into_any(),
+    }
+}
