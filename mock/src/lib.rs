@@ -2,9 +2,15 @@
 //! run without the internet. It demands an API key (`Authorization: Bearer <key>`) from the set
 //! it was started with, keeps items per key in memory, and has an echo endpoint that shows
 //! exactly what reached it (the tests use it to prove which headers Portico forwards).
+//!
+//! It is also an OAuth 2.0 authorization server (`oauth`): the API accepts the access tokens it
+//! issues as well as the API keys.
 #![forbid(unsafe_code)]
 
 mod faults;
+mod oauth;
+
+pub use oauth::{OAuthClient, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -12,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
@@ -26,11 +32,26 @@ pub const DEMO_API_KEY: &str = "mock_demo_key_2026";
 pub struct MockConfig {
     /// API keys the mock accepts.
     pub api_keys: Vec<String>,
+    /// OAuth clients the authorization server knows.
+    pub oauth_clients: Vec<OAuthClient>,
+    /// Lifetime of issued access tokens; changeable at run time through `/_control/oauth`, like
+    /// the two settings below.
+    pub access_token_ttl_secs: u64,
+    /// Whether a refresh issues a new refresh token and retires the old one.
+    pub rotate_refresh_tokens: bool,
+    /// Whether authorization requests must carry a PKCE S256 challenge.
+    pub require_pkce: bool,
 }
 
 impl Default for MockConfig {
     fn default() -> Self {
-        MockConfig { api_keys: vec![DEMO_API_KEY.to_string()] }
+        MockConfig {
+            api_keys: vec![DEMO_API_KEY.to_string()],
+            oauth_clients: vec![OAuthClient::demo()],
+            access_token_ttl_secs: 3600,
+            rotate_refresh_tokens: false,
+            require_pkce: true,
+        }
     }
 }
 
@@ -39,6 +60,17 @@ impl Default for MockConfig {
 pub struct MockStats {
     pub api_requests: AtomicU64,
     pub rejected_requests: AtomicU64,
+    /// Every request to `/oauth/token`, whatever its outcome.
+    pub token_requests: AtomicU64,
+    pub authorization_code_grants: AtomicU64,
+    pub refresh_grants: AtomicU64,
+    pub client_credentials_grants: AtomicU64,
+    /// Token requests answered with an error (injected or not).
+    pub failed_token_requests: AtomicU64,
+    /// Successful requests to `/oauth/revoke`.
+    pub revocations: AtomicU64,
+    /// Consent pages shown by `GET /oauth/authorize`.
+    pub authorize_pages: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -48,6 +80,7 @@ pub(crate) struct MockState {
     items: Arc<Mutex<HashMap<String, Vec<Value>>>>,
     /// Call counters of the `/api/flaky/{name}` endpoints.
     flaky: Arc<Mutex<HashMap<String, Arc<std::sync::atomic::AtomicU64>>>>,
+    oauth: oauth::OAuthState,
 }
 
 /// A running mock provider.
@@ -83,10 +116,16 @@ impl Drop for MockProvider {
 }
 
 pub fn router(config: MockConfig, stats: Arc<MockStats>) -> Router {
-    let state =
-        MockState { config: Arc::new(config), stats, items: Default::default(), flaky: Default::default() };
+    let state = MockState {
+        oauth: oauth::OAuthState::new(&config),
+        config: Arc::new(config),
+        stats,
+        items: Default::default(),
+        flaky: Default::default(),
+    };
     Router::new()
         .merge(faults::router())
+        .merge(oauth::router())
         .route("/", get(index))
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/me", get(me))
@@ -102,7 +141,18 @@ async fn index() -> Html<&'static str> {
         "<!doctype html><title>Portico mock provider</title><h1>Portico mock provider</h1>\
          <p>A stand-in third-party API for Portico's demo and tests. API: <code>GET /api/me</code>, \
          <code>GET|POST /api/items</code>, <code>ANY /api/echo</code>, each with \
-         <code>Authorization: Bearer &lt;key&gt;</code>.</p>",
+         <code>Authorization: Bearer &lt;API key or OAuth access token&gt;</code>.</p>\
+         <h2>OAuth 2.0</h2><p>Authorization code grant with PKCE (S256), refresh tokens and client \
+         credentials. Client: <code>mock_client_demo</code> / <code>mock_secret_demo_2026</code>.</p>\
+         <ul><li><code>GET|POST /oauth/authorize</code> — consent page and decision</li>\
+         <li><code>POST /oauth/token</code> — authorization_code, refresh_token, client_credentials</li>\
+         <li><code>POST /oauth/revoke</code> — RFC 7009 revocation</li></ul>\
+         <h2>Test control (no auth)</h2><ul>\
+         <li><code>GET|POST /_control/oauth</code> — token lifetime, refresh rotation, PKCE, \
+         injected token failures</li>\
+         <li><code>POST /_control/oauth/revoke-all</code> — the user revokes every grant</li>\
+         <li><code>POST /_control/oauth/reset</code> — start-up settings, counters zeroed</li>\
+         <li><code>GET /_control/oauth/stats</code> — token endpoint counters</li></ul>",
     )
 }
 
@@ -110,8 +160,25 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({"error": code, "message": message}))).into_response()
 }
 
-/// The caller's API key, or the 401 a real provider would send.
-pub(crate) fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<String, Response> {
+/// Who called the API.
+pub(crate) enum Caller {
+    ApiKey(String),
+    /// The holder of a live OAuth access token: always the mock's one OAuth account.
+    OAuth,
+}
+
+impl Caller {
+    /// Whose items the caller sees.
+    fn items_key(&self) -> String {
+        match self {
+            Caller::ApiKey(key) => key.clone(),
+            Caller::OAuth => format!("oauth:{}", oauth::OAUTH_ACCOUNT_ID),
+        }
+    }
+}
+
+/// The caller (an API key or a live OAuth access token), or the 401 a real provider would send.
+pub(crate) fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<Caller, Response> {
     state.stats.api_requests.fetch_add(1, Ordering::Relaxed);
     let reject = |code: &str, message: &str| {
         state.stats.rejected_requests.fetch_add(1, Ordering::Relaxed);
@@ -124,20 +191,36 @@ pub(crate) fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<Str
         return Err(reject("invalid_authorization", "Use the Bearer scheme."));
     };
     if state.config.api_keys.iter().any(|k| k == key) {
-        Ok(key.to_string())
-    } else {
-        Err(reject("invalid_api_key", "This API key is not valid."))
+        return Ok(Caller::ApiKey(key.to_string()));
+    }
+    match state.oauth.check_bearer(key) {
+        oauth::BearerCheck::Valid => Ok(Caller::OAuth),
+        oauth::BearerCheck::Invalid => {
+            let mut response = reject("invalid_token", "The access token expired or was revoked.");
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+            Err(response)
+        }
+        oauth::BearerCheck::NotOAuth => Err(reject("invalid_api_key", "This API key is not valid.")),
     }
 }
 
 async fn me(State(state): State<MockState>, headers: HeaderMap) -> Response {
     match authenticate(&state, &headers) {
-        Ok(key) => Json(json!({
+        Ok(Caller::ApiKey(key)) => Json(json!({
             "id": "mock-account-1",
             "name": "Mock Account",
             "email": "account@mock.invalid",
             "plan": "demo",
             "keyHint": format!("…{}", &key[key.len().saturating_sub(4)..]),
+        }))
+        .into_response(),
+        Ok(Caller::OAuth) => Json(json!({
+            "id": oauth::OAUTH_ACCOUNT_ID,
+            "name": "Mock OAuth Account",
+            "email": "oauth@mock.invalid",
+            "plan": "demo",
         }))
         .into_response(),
         Err(response) => response,
@@ -146,8 +229,8 @@ async fn me(State(state): State<MockState>, headers: HeaderMap) -> Response {
 
 async fn list_items(State(state): State<MockState>, headers: HeaderMap) -> Response {
     match authenticate(&state, &headers) {
-        Ok(key) => {
-            let items = state.items.lock().map(|m| m.get(&key).cloned().unwrap_or_default());
+        Ok(caller) => {
+            let items = state.items.lock().map(|m| m.get(&caller.items_key()).cloned().unwrap_or_default());
             match items {
                 Ok(items) => Json(json!({"items": items})).into_response(),
                 Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "lock poisoned"),
@@ -163,7 +246,7 @@ async fn create_item(
     body: axum::body::Bytes,
 ) -> Response {
     let key = match authenticate(&state, &headers) {
-        Ok(key) => key,
+        Ok(caller) => caller.items_key(),
         Err(response) => return response,
     };
     let Ok(Value::Object(mut item)) = serde_json::from_slice::<Value>(&body) else {
@@ -185,7 +268,7 @@ async fn get_item(
     Path(id): Path<String>,
 ) -> Response {
     let key = match authenticate(&state, &headers) {
-        Ok(key) => key,
+        Ok(caller) => caller.items_key(),
         Err(response) => return response,
     };
     let found = state.items.lock().ok().and_then(|items| {
