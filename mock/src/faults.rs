@@ -30,8 +30,8 @@ const CHUNK: usize = 64 * 1024;
 
 /// `bytes` bytes of `x`, generated chunk by chunk: the mock never holds the whole body.
 async fn stream_download(State(state): State<MockState>, headers: HeaderMap, Path(bytes): Path<u64>) -> Response {
-    if let Err(response) = authenticate(&state, &headers) {
-        return response;
+    if let Err(rejection) = authenticate(&state, &headers) {
+        return rejection.into_response();
     }
     let chunk = Bytes::from(vec![b'x'; CHUNK]);
     let full = bytes / CHUNK as u64;
@@ -48,8 +48,8 @@ async fn stream_download(State(state): State<MockState>, headers: HeaderMap, Pat
 
 /// Counts an uploaded body as it streams in; answers with its size.
 async fn count_upload(State(state): State<MockState>, request: Request) -> Response {
-    if let Err(response) = authenticate(&state, request.headers()) {
-        return response;
+    if let Err(rejection) = authenticate(&state, request.headers()) {
+        return rejection.into_response();
     }
     let mut stream = request.into_body().into_data_stream();
     let mut total: u64 = 0;
@@ -68,8 +68,8 @@ struct SlowQuery {
 }
 
 async fn slow(State(state): State<MockState>, headers: HeaderMap, Query(q): Query<SlowQuery>) -> Response {
-    if let Err(response) = authenticate(&state, &headers) {
-        return response;
+    if let Err(rejection) = authenticate(&state, &headers) {
+        return rejection.into_response();
     }
     let ms = q.ms.unwrap_or(1000).min(60_000);
     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -94,8 +94,8 @@ async fn flaky(
     Path(name): Path<String>,
     Query(q): Query<FlakyQuery>,
 ) -> Response {
-    if let Err(response) = authenticate(&state, &headers) {
-        return response;
+    if let Err(rejection) = authenticate(&state, &headers) {
+        return rejection.into_response();
     }
     let counter = {
         let Ok(mut counters) = state.flaky.lock() else {
@@ -118,8 +118,8 @@ async fn flaky(
 }
 
 async fn cookie(State(state): State<MockState>, headers: HeaderMap) -> Response {
-    if let Err(response) = authenticate(&state, &headers) {
-        return response;
+    if let Err(rejection) = authenticate(&state, &headers) {
+        return rejection.into_response();
     }
     (
         [(header::SET_COOKIE, "mock_session=abc123; Path=/; HttpOnly; SameSite=Lax")],

@@ -177,32 +177,54 @@ impl Caller {
     }
 }
 
-/// The caller (an API key or a live OAuth access token), or the 401 a real provider would send.
-pub(crate) fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<Caller, Response> {
+/// Why the API refused a request: the 401 a real provider would send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unauthorized {
+    MissingCredentials,
+    InvalidAuthorization,
+    InvalidApiKey,
+    /// An OAuth access token that expired or whose grant was revoked (RFC 6750 §3.1).
+    InvalidToken,
+}
+
+impl IntoResponse for Unauthorized {
+    fn into_response(self) -> Response {
+        let (code, message) = match self {
+            Unauthorized::MissingCredentials => ("missing_credentials", "Send Authorization: Bearer <api key>."),
+            Unauthorized::InvalidAuthorization => ("invalid_authorization", "Use the Bearer scheme."),
+            Unauthorized::InvalidApiKey => ("invalid_api_key", "This API key is not valid."),
+            Unauthorized::InvalidToken => ("invalid_token", "The access token expired or was revoked."),
+        };
+        let mut response = error(StatusCode::UNAUTHORIZED, code, message);
+        if self == Unauthorized::InvalidToken {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+        }
+        response
+    }
+}
+
+/// The caller: an API key or a live OAuth access token.
+pub(crate) fn authenticate(state: &MockState, headers: &HeaderMap) -> Result<Caller, Unauthorized> {
     state.stats.api_requests.fetch_add(1, Ordering::Relaxed);
-    let reject = |code: &str, message: &str| {
+    let reject = |why: Unauthorized| {
         state.stats.rejected_requests.fetch_add(1, Ordering::Relaxed);
-        error(StatusCode::UNAUTHORIZED, code, message)
+        Err(why)
     };
     let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
-        return Err(reject("missing_credentials", "Send Authorization: Bearer <api key>."));
+        return reject(Unauthorized::MissingCredentials);
     };
     let Some(key) = value.strip_prefix("Bearer ") else {
-        return Err(reject("invalid_authorization", "Use the Bearer scheme."));
+        return reject(Unauthorized::InvalidAuthorization);
     };
     if state.config.api_keys.iter().any(|k| k == key) {
         return Ok(Caller::ApiKey(key.to_string()));
     }
     match state.oauth.check_bearer(key) {
         oauth::BearerCheck::Valid => Ok(Caller::OAuth),
-        oauth::BearerCheck::Invalid => {
-            let mut response = reject("invalid_token", "The access token expired or was revoked.");
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
-            Err(response)
-        }
-        oauth::BearerCheck::NotOAuth => Err(reject("invalid_api_key", "This API key is not valid.")),
+        oauth::BearerCheck::Invalid => reject(Unauthorized::InvalidToken),
+        oauth::BearerCheck::NotOAuth => reject(Unauthorized::InvalidApiKey),
     }
 }
 
@@ -223,7 +245,7 @@ async fn me(State(state): State<MockState>, headers: HeaderMap) -> Response {
             "plan": "demo",
         }))
         .into_response(),
-        Err(response) => response,
+        Err(rejection) => rejection.into_response(),
     }
 }
 
@@ -236,7 +258,7 @@ async fn list_items(State(state): State<MockState>, headers: HeaderMap) -> Respo
                 Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "lock poisoned"),
             }
         }
-        Err(response) => response,
+        Err(rejection) => rejection.into_response(),
     }
 }
 
@@ -247,7 +269,7 @@ async fn create_item(
 ) -> Response {
     let key = match authenticate(&state, &headers) {
         Ok(caller) => caller.items_key(),
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let Ok(Value::Object(mut item)) = serde_json::from_slice::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "invalid_body", "Send a JSON object.");
@@ -269,7 +291,7 @@ async fn get_item(
 ) -> Response {
     let key = match authenticate(&state, &headers) {
         Ok(caller) => caller.items_key(),
-        Err(response) => return response,
+        Err(rejection) => return rejection.into_response(),
     };
     let found = state.items.lock().ok().and_then(|items| {
         items.get(&key).and_then(|l| l.iter().find(|i| i["id"] == id.as_str()).cloned())
@@ -283,8 +305,8 @@ async fn get_item(
 /// Answers with what arrived: method, path, query, headers and body size. Authenticated like the
 /// rest of the API, so a test sees the injected credential arrive and nothing else.
 async fn echo(State(state): State<MockState>, request: Request) -> Response {
-    if let Err(response) = authenticate(&state, request.headers()) {
-        return response;
+    if let Err(rejection) = authenticate(&state, request.headers()) {
+        return rejection.into_response();
     }
     let (parts, body) = request.into_parts();
     let headers: serde_json::Map<String, Value> = parts

@@ -150,17 +150,24 @@ impl Settings {
                 self.failures_left = None;
             }
         }
-        match failure {
-            TokenFailure::Slow => Injected::Slow(Duration::from_millis(self.slow_ms)),
-            other => Injected::Fail(other),
-        }
+        let error = match failure {
+            TokenFailure::Slow => return Injected::Slow(Duration::from_millis(self.slow_ms)),
+            TokenFailure::InvalidGrant => OAuthError::invalid_grant("Injected failure: the grant is not valid."),
+            TokenFailure::InvalidClient => OAuthError::invalid_client("Injected failure: client authentication failed."),
+            TokenFailure::ServerError => OAuthError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Injected failure: the provider had an internal error.",
+            ),
+        };
+        Injected::Fail(error)
     }
 }
 
 enum Injected {
     None,
     Slow(Duration),
-    Fail(TokenFailure),
+    Fail(OAuthError),
 }
 
 /// `POST /_control/oauth`: every field optional; `tokenFailure: null` clears the failure.
@@ -692,8 +699,12 @@ fn parse_redirect_uri(raw: &str) -> Result<Url, &'static str> {
 /// Validates an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3). A bad client or redirect
 /// URI gets an error page — redirecting would make the mock an open redirector; anything else is
 /// reported to the client by redirect.
-fn validate_authorize(state: &MockState, headers: &HeaderMap, params: &Params) -> Result<AuthorizeRequest, Response> {
-    let page = |message: &str| Err(error_page(StatusCode::BAD_REQUEST, message));
+fn validate_authorize(
+    state: &MockState,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<AuthorizeRequest, Box<Response>> {
+    let page = |message: &str| Err(Box::new(error_page(StatusCode::BAD_REQUEST, message)));
     if let Some(name @ ("client_id" | "redirect_uri")) = params.repeated.as_deref() {
         return page(&format!("The {name} parameter was sent more than once."));
     }
@@ -720,7 +731,7 @@ fn validate_authorize(state: &MockState, headers: &HeaderMap, params: &Params) -
         code_challenge_method: params.get("code_challenge_method").map(str::to_string),
         issuer: issuer(headers),
     };
-    let invalid = |description: &str| Err(request.reject("invalid_request", description));
+    let invalid = |description: &str| Err(Box::new(request.reject("invalid_request", description)));
     if let Some(name) = &params.repeated {
         return invalid(&format!("The {name} parameter was sent more than once."));
     }
@@ -751,7 +762,7 @@ async fn authorize_page(State(state): State<MockState>, headers: HeaderMap, RawQ
     let params = Params::parse(query.unwrap_or_default().as_bytes());
     let request = match validate_authorize(&state, &headers, &params) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     state.stats.authorize_pages.fetch_add(1, Ordering::Relaxed);
     consent_page(&request)
@@ -761,7 +772,7 @@ async fn authorize_decision(State(state): State<MockState>, headers: HeaderMap, 
     let params = Params::parse(&body);
     let request = match validate_authorize(&state, &headers, &params) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match params.get("decision") {
         Some("approve") => {
@@ -875,17 +886,7 @@ async fn token(State(state): State<MockState>, headers: HeaderMap, body: Bytes) 
             tokio::time::sleep(delay).await;
             exchange(&state, &headers, &body)
         }
-        Injected::Fail(TokenFailure::InvalidGrant) => {
-            Err(OAuthError::invalid_grant("Injected failure: the grant is not valid."))
-        }
-        Injected::Fail(TokenFailure::InvalidClient) => {
-            Err(OAuthError::invalid_client("Injected failure: client authentication failed."))
-        }
-        Injected::Fail(TokenFailure::ServerError | TokenFailure::Slow) => Err(OAuthError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "server_error",
-            "Injected failure: the provider had an internal error.",
-        )),
+        Injected::Fail(error) => Err(error),
     };
     match result {
         Ok(issued) => {
