@@ -18,11 +18,9 @@ function keyPattern(user: string) {
   return new RegExp(`^Connected mock-oauth: (test::mock-oauth::default::[0-9a-f]{32}\\|${user})$`);
 }
 
-/** The mock provider's behaviour; every field is sent, defaults being the mock's normal ones. */
-async function steerMock(page: Page, settings: Record<string, unknown> = {}) {
-  const response = await page.request.post(`${MOCK}/_control/oauth`, {
-    data: { accessTokenTtlSecs: 3600, rotateRefreshTokens: false, tokenFailure: null, failNext: 0, ...settings },
-  });
+/** Changes the mock provider's behaviour (only the fields given; the rest stay as they are). */
+async function steerMock(page: Page, settings: Record<string, unknown>) {
+  const response = await page.request.post(`${MOCK}/_control/oauth`, { data: settings });
   expect(response.ok(), await response.text()).toBeTruthy();
 }
 
