@@ -174,7 +174,7 @@ impl FromRequestParts<AppState> for SessionAuth {
 
 /// The modal reports the host page's origin (as the browser told it in the token message); it
 /// must be one the workspace allows. The hosted connect page has no host page and sends none.
-async fn check_parent_origin(state: &AppState, headers: &HeaderMap, token: &TokenRow) -> ApiResult<()> {
+pub(crate) async fn check_parent_origin(state: &AppState, headers: &HeaderMap, token: &TokenRow) -> ApiResult<()> {
     let Some(origin) = headers.get("x-portico-parent-origin").and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };

@@ -41,10 +41,13 @@ fn token_allows(token: &TokenRow, slug: &str) -> bool {
 /// `allowedIntegrations`, present in the catalog.
 pub async fn offered_integrations(state: &AppState, token: &TokenRow) -> ApiResult<Vec<IntegrationCard>> {
     let enabled = state.store.enabled_integrations(&token.scope).await?;
+    // An OAuth platform needs the workspace's own OAuth app: without one it cannot be offered.
+    let with_app = state.store.oauth_app_platforms(&token.scope).await?;
     Ok(state
         .catalog
         .iter()
         .filter(|p| enabled.contains(&p.slug) && token_allows(token, &p.slug))
+        .filter(|p| p.auth_kind != portico_wire::AuthKind::Oauth2 || with_app.contains(&p.slug))
         .map(|p| card(p))
         .collect())
 }

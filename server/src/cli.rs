@@ -55,6 +55,46 @@ enum Command {
     /// Vault utilities.
     #[command(subcommand)]
     Vault(VaultCommand),
+    /// The workspace's own OAuth apps (client id and secret per platform).
+    #[command(subcommand, name = "oauth-app")]
+    OAuthApp(OAuthAppCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OAuthAppCommand {
+    /// Create or replace the OAuth app of a platform. The secret is read from a file (or `-` for
+    /// standard input) so it never appears in the shell's history or the process list.
+    Set {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long)]
+        platform: String,
+        #[arg(long)]
+        client_id: String,
+        #[arg(long)]
+        client_secret_file: String,
+        /// Scopes to request instead of the catalog's defaults (repeat the flag).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the OAuth apps (never their secrets) with the redirect URI to register.
+    List {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the OAuth app of a platform.
+    Remove {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long)]
+        platform: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -349,6 +389,52 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
                     report.reencrypted, status.active_key_id, report.raced
                 ),
             );
+        }
+        Command::OAuthApp(OAuthAppCommand::Set { scope, platform, client_id, client_secret_file, scopes, json }) => {
+            let scope = scope.scope()?;
+            let secret = zeroize::Zeroizing::new(if client_secret_file == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                text
+            } else {
+                std::fs::read_to_string(&client_secret_file)
+                    .map_err(|e| anyhow::anyhow!("cannot read --client-secret-file {client_secret_file}: {e}"))?
+            });
+            let config = Config::from_env(false)?;
+            let (store, vault) = vault_and_store().await?;
+            ensure_workspace(&store, &scope.workspace_id).await?;
+            let catalog = load_catalog()?;
+            let id = format!("oap_{}", crate::clock::random_hex(&OsEntropy, 16));
+            let scopes = (!scopes.is_empty()).then_some(scopes);
+            let row = crate::oauth::apps::put(&store, &vault, &catalog, &scope, &platform, &client_id, &secret, scopes, id, clock.now_ms()).await?;
+            let view = crate::oauth::apps::view(&catalog, &row, &config.public_url);
+            let human = format!(
+                "Saved the {platform} OAuth app (client id {}). Register this redirect URI with the provider:\n  {}",
+                view.client_id, view.redirect_uri
+            );
+            print(json, serde_json::to_value(&view)?, human);
+        }
+        Command::OAuthApp(OAuthAppCommand::List { scope, json }) => {
+            let scope = scope.scope()?;
+            let config = Config::from_env(false)?;
+            let store = admin_store().await?;
+            let catalog = load_catalog()?;
+            let apps: Vec<_> = store
+                .list_oauth_apps(&scope)
+                .await?
+                .iter()
+                .map(|a| crate::oauth::apps::view(&catalog, a, &config.public_url))
+                .collect();
+            let human = apps.iter().map(|a| format!("{}  {}", a.platform, a.client_id)).collect::<Vec<_>>().join("\n");
+            print(json, json!({"apps": apps, "redirectUri": crate::oauth::apps::redirect_uri(&config.public_url)}), human);
+        }
+        Command::OAuthApp(OAuthAppCommand::Remove { scope, platform, json }) => {
+            let scope = scope.scope()?;
+            let store = admin_store().await?;
+            if !store.delete_oauth_app(&scope, &platform).await? {
+                anyhow::bail!("there is no {platform} OAuth app in this workspace and environment");
+            }
+            print(json, json!({"platform": platform, "removed": true}), format!("Removed the {platform} OAuth app."));
         }
         Command::Vault(VaultCommand::GenerateKey) => {
             let mut key = zeroize::Zeroizing::new([0u8; 32]);

@@ -131,6 +131,12 @@ pub struct Config {
     pub rate_limits: RateLimits,
     /// How long secret-key lookups and connection rows are cached (0 = not at all).
     pub cache_ttl: Duration,
+    /// Refresh an access token this long before it expires (at most half its lifetime).
+    pub refresh_margin: Duration,
+    /// How often the background sweep looks for tokens close to expiry (0 = never).
+    pub refresh_sweep_interval: Duration,
+    /// Consecutive failed refreshes after which a connection needs its user again.
+    pub refresh_max_failures: u32,
     /// Demo mode: a generated vault key is acceptable.
     pub demo: bool,
     /// `json` or `pretty` log lines.
@@ -181,6 +187,9 @@ struct FileSettings {
     rate_limit_tokens_per_minute: Option<u64>,
     rate_limit_forms_per_minute: Option<u64>,
     cache_ttl_ms: Option<u64>,
+    refresh_margin_secs: Option<u64>,
+    refresh_sweep_secs: Option<u64>,
+    refresh_max_failures: Option<u32>,
     log_format: Option<LogFormat>,
 }
 
@@ -360,6 +369,25 @@ impl Config {
             return Err(ConfigError::invalid("PORTICO_CACHE_TTL_MS", "must be at most 60000: revocations must not take longer than a minute to reach every replica"));
         }
 
+        let seconds = |name: &str, file_value: Option<u64>, default: u64, max: u64| -> Result<Duration, ConfigError> {
+            let value = match env(name) {
+                Some(v) => v.parse::<u64>().map_err(|_| ConfigError::invalid(name, "must be a whole number of seconds"))?,
+                None => file_value.unwrap_or(default),
+            };
+            if value > max {
+                return Err(ConfigError::invalid(name, &format!("must be at most {max} seconds")));
+            }
+            Ok(Duration::from_secs(value))
+        };
+        let refresh_margin = seconds("PORTICO_REFRESH_MARGIN_SECS", file.refresh_margin_secs, 300, 86_400)?;
+        let refresh_sweep_interval = seconds("PORTICO_REFRESH_SWEEP_SECS", file.refresh_sweep_secs, 60, 86_400)?;
+        let refresh_max_failures = match env("PORTICO_REFRESH_MAX_FAILURES") {
+            Some(v) => v.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                ConfigError::invalid("PORTICO_REFRESH_MAX_FAILURES", "must be a whole number from 1 to 100")
+            })?,
+            None => file.refresh_max_failures.unwrap_or(3),
+        };
+
         let log_format = match env("PORTICO_LOG_FORMAT") {
             Some(v) if v == "json" => LogFormat::Json,
             Some(v) if v == "pretty" => LogFormat::Pretty,
@@ -385,6 +413,9 @@ impl Config {
             passthrough_max_retry_wait,
             rate_limits,
             cache_ttl: Duration::from_millis(cache_ttl_ms),
+            refresh_margin,
+            refresh_sweep_interval,
+            refresh_max_failures,
             demo,
             log_format,
         })
@@ -414,6 +445,9 @@ impl Config {
             passthrough_max_retry_wait: Duration::from_secs(30),
             rate_limits: RateLimits::default(),
             cache_ttl: Duration::from_millis(2_000),
+            refresh_margin: Duration::from_secs(300),
+            refresh_sweep_interval: Duration::from_secs(60),
+            refresh_max_failures: 3,
             demo: false,
             log_format: LogFormat::Pretty,
         }

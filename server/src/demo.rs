@@ -69,7 +69,30 @@ pub async fn seed(
     }
     let test = Scope { workspace_id: workspace_id.clone(), environment: Environment::Test };
     store.enable_integration(&test, "mock", now).await?;
+    store.enable_integration(&test, "mock-cc", now).await?;
+    store.enable_integration(&test, "mock-oauth", now).await?;
     Ok(workspace_id)
+}
+
+/// Gives the demo workspace an OAuth app on the mock provider (its demo client), so Mock OAuth
+/// Provider is offered in the modal.
+pub async fn seed_oauth_app(state: &crate::AppState, workspace_id: &WorkspaceId) -> Result<(), anyhow::Error> {
+    let scope = Scope { workspace_id: workspace_id.clone(), environment: Environment::Test };
+    let id = format!("oap_{}", crate::clock::random_hex(state.entropy.as_ref(), 16));
+    crate::oauth::apps::put(
+        &state.store,
+        &state.vault,
+        &state.catalog,
+        &scope,
+        "mock-oauth",
+        portico_mock::DEMO_CLIENT_ID,
+        portico_mock::DEMO_CLIENT_SECRET,
+        None,
+        id,
+        state.clock.now_ms(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Rotates the demo host's secret key: a fresh one for this run, the previous ones revoked.
@@ -125,6 +148,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> Result<(), anyhow:
     let now = clock.now_ms();
     let workspace_id = seed(&store, entropy.as_ref(), now, &data_dir, &origins_for(host_addr)).await?;
     let secret_key = rotate_host_key(&store, entropy.as_ref(), now, &workspace_id).await?;
+    seed_oauth_app(app.state(), &workspace_id).await?;
 
     let host = portico_demo_host::DemoHost::spawn(
         host_listener,
@@ -137,7 +161,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> Result<(), anyhow:
     let host_url = format!("http://localhost:{}", host.addr.port());
     let banner = format!(
         "\n  Portico demo is running.\n\n  ➜ Open {host_url} and click \"Connect an integration\".\n    \
-         Pick Mock Provider and paste the API key {key}\n\n  Portico:        {portico_url}  (dashboard at /)\n  \
+         Pick Mock Provider and paste the API key {key},\n    or pick Mock OAuth Provider and approve the sign-in.\n\n  Portico:        {portico_url}  (dashboard at /)\n  \
          Mock provider:  {mock_url}\n  Demo workspace: {workspace_id} (data in {data})\n\n  Ctrl-C stops everything.\n",
         key = portico_mock::DEMO_API_KEY,
         data = data_dir.display(),

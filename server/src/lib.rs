@@ -14,7 +14,9 @@ pub mod config;
 pub mod connections;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod keys;
+pub mod oauth;
 pub mod passthrough;
 pub mod ratelimit;
 pub mod store;
@@ -77,6 +79,8 @@ pub struct AppStateInner {
     pub key_touches: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
     /// Connection rows by scope and connection key (passthrough's lookups).
     pub connection_cache: Arc<cache::TtlCache<(tenancy::Scope, String), store::connections::ConnectionRow>>,
+    /// Single-flight OAuth token refreshes.
+    pub refresher: Arc<oauth::refresh::Refresher>,
     pub leptos: LeptosOptions,
 }
 
@@ -233,8 +237,14 @@ impl Application {
             key_cache,
             key_touches: Default::default(),
             connection_cache,
+            refresher: Arc::new(oauth::refresh::Refresher::new(format!(
+                "{}-{}",
+                std::process::id(),
+                clock::random_hex(&OsEntropy, 8)
+            ))),
             leptos,
         }));
+        oauth::refresh::spawn_sweep(state.clone());
         let router = build_router(state.clone());
         Ok(Application { listener, router, state })
     }
@@ -271,6 +281,7 @@ impl Application {
         (name = "Connections", description = "The vault's connections (secret key)"),
         (name = "Passthrough", description = "Calls to a connection's platform API"),
         (name = "Catalog", description = "Integrations and their actions"),
+        (name = "Events", description = "What happened to connections"),
         (name = "Modal", description = "Used by Portico's own modal with its AuthKit token"),
         (name = "Health", description = "Probes"),
     )
@@ -312,6 +323,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(catalog::router())
         .merge(passthrough::router())
         .merge(calls::router())
+        .merge(oauth::flow::api_router())
+        .merge(events::router())
         .merge(web::probes())
         .split_for_parts()
 }
@@ -328,6 +341,7 @@ fn build_router(state: AppState) -> Router {
         .merge(api)
         .route("/openapi.json", axum::routing::get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .merge(web::router(&state))
+        .merge(oauth::flow::pages())
         .route(
             "/dashboard/api/{*fn_name}",
             axum::routing::post(move |request: axum::extract::Request| {

@@ -202,6 +202,9 @@ async fn forward(
             .await
             .map_err(|e| ApiError::rate_limited("passthrough calls for this connection or key", e.retry_after_secs))?;
     }
+    if row.status == "needs_reauth" {
+        return Err(crate::oauth::refresh::needs_reauth_error());
+    }
     if row.status != "active" || !row.active {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -213,29 +216,35 @@ async fn forward(
         ApiError::new(StatusCode::CONFLICT, "platform_unavailable", format!("Platform `{}` is no longer in the catalog.", row.platform))
     })?;
     let creds: Credentials = state.vault.open_json(credentials_binding(&auth.scope, &row.id), &row.credentials)?;
+    let mut creds =
+        crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, None).await?;
 
     let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
-    let base = upstream::api_base(&platform, &creds).map_err(upstream_error)?;
-    let mut url = upstream::join(&base, raw_path, parts.uri.query()).map_err(upstream_error)?;
     if let Some(action_id) = action_id {
         let action = check_action(&platform, action_id, parts.method.as_str(), raw_path)?;
         tracing::Span::current().record("action", action.id.as_str());
     }
-
-    let mut headers = HeaderMap::with_capacity(parts.headers.len());
+    let mut forwarded = HeaderMap::with_capacity(parts.headers.len());
     for (name, value) in &parts.headers {
         if !is_stripped_request_header(name) {
-            headers.append(name.clone(), value.clone());
+            forwarded.append(name.clone(), value.clone());
         }
     }
-    upstream::inject(&platform, &creds, &mut headers, &mut url).map_err(upstream_error)?;
-    state.private_allow.check_literal(&url).map_err(upstream_error)?;
+    let (mut url, mut headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), &forwarded)?;
 
     let retries = requested_retries(&parts.headers)?;
+    let has_tokens = crate::oauth::has_tokens(&platform);
+    // A body that may be sent twice is kept: for retries, and for OAuth platforms (a 401 means
+    // refresh and send again) when it is small and its length is known.
+    let small_known_length = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n <= MAX_RETRY_BODY);
     let mut body = if body.is_end_stream() {
         Outbound::Empty
-    } else if retries > 0 {
-        // A retried request is sent more than once, so its body must be kept.
+    } else if retries > 0 || (has_tokens && small_known_length) {
         let bytes = axum::body::to_bytes(body, MAX_RETRY_BODY).await.map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -249,6 +258,7 @@ async fn forward(
     };
 
     let mut attempt: u32 = 0;
+    let mut refreshed_after_401 = false;
     let upstream = loop {
         attempt += 1;
         let outbound_body = match &mut body {
@@ -276,6 +286,21 @@ async fn forward(
                 }
             }
         })?;
+        // The provider refused the access token: refresh once (unless another call already did)
+        // and send once more.
+        if response.status() == StatusCode::UNAUTHORIZED
+            && has_tokens
+            && !refreshed_after_401
+            && !matches!(body, Outbound::Streamed(_))
+        {
+            refreshed_after_401 = true;
+            let rejected = creds.get("accessToken").map(str::to_string);
+            tracing::info!("upstream refused the access token; refreshing once");
+            drop(response);
+            creds = crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, rejected.as_deref()).await?;
+            (url, headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), &forwarded)?;
+            continue;
+        }
         let wait = (attempt <= retries && is_retryable(response.status()))
             .then(|| retry_wait(response.headers(), attempt, state.config.passthrough_max_retry_wait, state.clock.now_ms()))
             .flatten();
@@ -302,6 +327,23 @@ async fn forward(
         out.insert("x-portico-attempts", http::HeaderValue::from(attempt));
     }
     Ok((response, attempt))
+}
+
+/// The upstream URL and headers for a call with these credentials.
+fn prepare(
+    state: &AppState,
+    platform: &Platform,
+    creds: &Credentials,
+    raw_path: &str,
+    query: Option<&str>,
+    forwarded: &HeaderMap,
+) -> ApiResult<(url::Url, HeaderMap)> {
+    let base = upstream::api_base(platform, creds).map_err(upstream_error)?;
+    let mut url = upstream::join(&base, raw_path, query).map_err(upstream_error)?;
+    let mut headers = forwarded.clone();
+    upstream::inject(platform, creds, &mut headers, &mut url).map_err(upstream_error)?;
+    state.private_allow.check_literal(&url).map_err(upstream_error)?;
+    Ok((url, headers))
 }
 
 /// The largest body kept in memory so a request can be retried.

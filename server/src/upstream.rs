@@ -34,6 +34,21 @@ impl Credentials {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
     }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.0.insert(name.to_string(), value.into());
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        if let Some(mut old) = self.0.remove(name) {
+            old.zeroize();
+        }
+    }
+
+    /// A whole-number field (`expiresAt`, `obtainedAt`).
+    pub fn get_i64(&self, name: &str) -> Option<i64> {
+        self.get(name).and_then(|v| v.parse().ok())
+    }
 }
 
 impl Drop for Credentials {

@@ -162,6 +162,7 @@ async fn seed_connection(dir: &std::path::Path, key: [u8; 32]) {
         active: true,
         credentials: sealed,
         vault_key_id: vault.active_key_id().into(),
+        expires_at: None,
         created_at: 1,
         updated_at: 1,
     };

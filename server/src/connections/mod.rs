@@ -157,6 +157,37 @@ async fn verify_credentials(state: &AppState, platform: &Platform, creds: &Crede
     }
 }
 
+/// A client-credentials platform: the user's client id and secret must obtain a token before
+/// anything is stored; the token (and its expiry) is stored beside them and renewed the same way.
+async fn client_credentials_grant(state: &AppState, platform: &Platform, creds: Credentials) -> ApiResult<Credentials> {
+    let client = crate::oauth::ClientAuth {
+        client_id: creds.get("clientId").unwrap_or_default().to_string(),
+        client_secret: zeroize::Zeroizing::new(creds.get("clientSecret").unwrap_or_default().to_string()),
+    };
+    let scopes = platform.oauth.as_ref().map(|o| o.scopes.join(&o.scope_separator)).unwrap_or_default();
+    let mut params = vec![("grant_type", "client_credentials")];
+    if !scopes.is_empty() {
+        params.push(("scope", scopes.as_str()));
+    }
+    match crate::oauth::token_request(state, platform, &client, &params).await {
+        Ok(tokens) => Ok(crate::oauth::credentials_from(&tokens, Some(&creds), state.clock.now_ms())),
+        Err(e) if e.is_fatal() => {
+            tracing::info!(platform = %platform.slug, error = %e, "client credentials refused by the provider");
+            Err(ApiError::unprocessable(
+                "invalid_credentials",
+                format!("{} did not accept this client id and secret. Check them and try again.", platform.name),
+            ))
+        }
+        Err(crate::oauth::GrantError::Timeout) => Err(unreachable_provider(platform, "it did not answer in time")),
+        Err(crate::oauth::GrantError::Unreachable) => Err(unreachable_provider(platform, "it could not be reached")),
+        Err(e) => Err(ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "provider_error",
+            format!("{} answered with an error while we checked the client ({e}). Nothing was saved; try again later.", platform.name),
+        )),
+    }
+}
+
 fn unreachable_provider(platform: &Platform, why: &str) -> ApiError {
     ApiError::new(
         StatusCode::BAD_GATEWAY,
@@ -183,7 +214,10 @@ pub async fn create_from_form(
         ));
     }
     let clean = platform.check_form(values).map_err(|errors| form_error(&platform, errors))?;
-    let creds = Credentials::new(clean);
+    let mut creds = Credentials::new(clean);
+    if platform.auth_kind == portico_wire::AuthKind::Oauth2ClientCredentials {
+        creds = client_credentials_grant(state, &platform, creds).await?;
+    }
     verify_credentials(state, &platform, &creds).await?;
 
     let now = state.clock.now_ms();
@@ -209,10 +243,12 @@ pub async fn create_from_form(
         active: true,
         credentials: sealed,
         vault_key_id: state.vault.active_key_id().to_string(),
+        expires_at: creds.get_i64("expiresAt"),
         created_at: now,
         updated_at: now,
     };
     state.store.insert_connection(scope, &row).await?;
+    crate::oauth::emit(state, scope, "connection.created", Some(&row.id), crate::oauth::flow::event_data(&row)).await;
     tracing::info!(
         workspace = %scope.workspace_id,
         platform = %row.platform,
@@ -380,6 +416,60 @@ async fn delete_connection(
         return Err(ApiError::not_found("Connection"));
     }
     forget_cached(&state, &id);
-    tracing::info!(platform = %row.platform, "connection deleted");
+    let revoked = revoke_at_provider(&state, &auth.scope, &row).await;
+    tracing::info!(platform = %row.platform, revoked, "connection deleted");
+    let mut data = crate::oauth::flow::event_data(&row);
+    data["revokedAtProvider"] = serde_json::Value::Bool(revoked);
+    crate::oauth::emit(&state, &auth.scope, "connection.deleted", Some(&id), data).await;
     Ok(Json(view(&auth.scope, &row)))
+}
+
+/// Best effort, after the row is gone: tells the provider to revoke the grant (RFC 7009) where the
+/// catalog names a revoke URL. The refresh token is revoked when there is one (that ends the whole
+/// grant), else the access token. Returns whether the provider confirmed.
+async fn revoke_at_provider(state: &AppState, scope: &Scope, row: &ConnectionRow) -> bool {
+    let Some(platform) = state.catalog.get(&row.platform).cloned() else { return false };
+    let Some(revoke) = platform.oauth.as_ref().and_then(|o| o.revoke_url.as_ref()) else { return false };
+    let Ok(creds) = state.vault.open_json::<Credentials>(credentials_binding(scope, &row.id), &row.credentials) else {
+        return false;
+    };
+    let (token, hint) = match (creds.get("refreshToken"), creds.get("accessToken")) {
+        (Some(t), _) => (t.to_string(), "refresh_token"),
+        (None, Some(t)) => (t.to_string(), "access_token"),
+        _ => return false,
+    };
+    let client = match platform.auth_kind {
+        portico_wire::AuthKind::Oauth2 => match crate::oauth::apps::client_auth(state, scope, &platform.slug).await {
+            Ok(Some(c)) => c,
+            _ => return false,
+        },
+        _ => crate::oauth::ClientAuth {
+            client_id: creds.get("clientId").unwrap_or_default().to_string(),
+            client_secret: zeroize::Zeroizing::new(creds.get("clientSecret").unwrap_or_default().to_string()),
+        },
+    };
+    let Ok(url) = revoke.render(|_| None).map_err(|_| ()).and_then(|u| url::Url::parse(&u).map_err(|_| ())) else {
+        return false;
+    };
+    if state.private_allow.check_literal(&url).is_err() {
+        return false;
+    }
+    let token = zeroize::Zeroizing::new(token);
+    let form = [
+        ("token", token.as_str()),
+        ("token_type_hint", hint),
+        ("client_id", client.client_id.as_str()),
+        ("client_secret", client.client_secret.as_str()),
+    ];
+    match state.http.post(url).form(&form).timeout(std::time::Duration::from_secs(10)).send().await {
+        Ok(r) if r.status().is_success() => true,
+        Ok(r) => {
+            tracing::warn!(platform = %platform.slug, status = r.status().as_u16(), "the provider did not confirm the revocation");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(platform = %platform.slug, error = %e.without_url(), "could not reach the revoke endpoint");
+            false
+        }
+    }
 }

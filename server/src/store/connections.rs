@@ -20,6 +20,8 @@ pub struct ConnectionRow {
     pub active: bool,
     pub credentials: Vec<u8>,
     pub vault_key_id: String,
+    /// When the access token expires (OAuth connections), Unix ms.
+    pub expires_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -39,7 +41,7 @@ pub struct ConnectionFilter {
 }
 
 const COLUMNS: &str = "id, platform, config_key, connection_key, identity, identity_type, name, tags, \
-                       status, active, credentials, vault_key_id, created_at, updated_at";
+                       status, active, credentials, vault_key_id, expires_at, created_at, updated_at";
 
 fn connection_from(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, StoreError> {
     let tags: String = row.try_get("tags")?;
@@ -57,6 +59,7 @@ fn connection_from(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, StoreError>
         active: active != 0,
         credentials: row.try_get("credentials")?,
         vault_key_id: row.try_get("vault_key_id")?,
+        expires_at: row.try_get("expires_at")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -84,8 +87,8 @@ impl Store {
 async fn insert_connection_with(conn: &mut sqlx::AnyConnection, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO connections (id, workspace_id, environment, platform, config_key, connection_key, \
-             identity, identity_type, name, tags, status, active, credentials, vault_key_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             identity, identity_type, name, tags, status, active, credentials, vault_key_id, created_at, updated_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(c.id.as_str())
         .bind(scope.workspace_id.as_str())
@@ -103,6 +106,7 @@ async fn insert_connection_with(conn: &mut sqlx::AnyConnection, scope: &Scope, c
         .bind(c.vault_key_id.as_str())
         .bind(c.created_at)
         .bind(c.updated_at)
+        .bind(c.expires_at)
         .execute(&mut *conn)
         .await?;
     write_tags(conn, scope, &c.id, &c.tags, c.created_at).await?;

@@ -9,6 +9,7 @@
 pub mod calls;
 pub mod connections;
 pub mod integrations;
+pub mod oauth;
 pub mod sealed;
 pub mod secret_keys;
 pub mod tokens;

@@ -18,8 +18,11 @@ pub struct SealedColumn {
 
 /// Every sealed column. A new one must be listed here, or rotation would miss it (a test checks
 /// that rotation leaves nothing under an old key).
-pub const SEALED_COLUMNS: &[SealedColumn] =
-    &[SealedColumn { table: "connections", column: "credentials", key_column: "vault_key_id", field: "credentials" }];
+pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    SealedColumn { table: "connections", column: "credentials", key_column: "vault_key_id", field: "credentials" },
+    SealedColumn { table: "oauth_apps", column: "client_secret", key_column: "vault_key_id", field: "client_secret" },
+    SealedColumn { table: "oauth_attempts", column: "pkce_verifier", key_column: "vault_key_id", field: "pkce_verifier" },
+];
 
 #[derive(Debug)]
 pub struct SealedRow {

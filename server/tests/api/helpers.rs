@@ -76,6 +76,8 @@ pub struct TestApp {
     pub workspace: Workspace,
     /// The configuration this server started with (for replicas on the same database).
     pub config: Config,
+    /// The running server's state (its vault, catalog, refresh engine…).
+    pub state: portico::AppState,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -157,12 +159,13 @@ impl TestApp {
         let app = Application::build_with(config, clock.clone(), Arc::new(OsEntropy)).await.expect("application builds");
         let url = format!("http://{}", app.local_addr());
         let store = app.state().store.clone();
+        let state = app.state().clone();
         let server = tokio::spawn(async move {
             let _ = app.run_until_stopped().await;
         });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let workspace = create_workspace(&store, "Acme", clock.as_ref()).await;
-        Some(TestApp { url, backend, client, clock, store, mock, dir, workspace, config: base_config, server })
+        Some(TestApp { url, backend, client, clock, store, mock, dir, workspace, config: base_config, state, server })
     }
 
     /// Another Portico on the same database, mock provider and clock (a replica, or the same

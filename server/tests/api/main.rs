@@ -10,6 +10,7 @@ mod catalog;
 mod connections;
 mod isolation;
 mod limits;
+mod oauth;
 mod openapi;
 mod passthrough;
 mod storage;

@@ -1,0 +1,286 @@
+//! OAuth 2.0 connections: operators' own OAuth apps, the sign-in flow (popup or redirect, `state`
+//! and PKCE S256), token requests to providers, and the refresh engine.
+//!
+//! - [`flow`]: `POST/GET /v1/authkit/oauth/attempts`, `GET /oauth/start`, `GET /oauth/callback`.
+//! - [`refresh`]: refresh ahead of expiry, single-flight in-process and across replicas (a lease
+//!   row), the background sweep, `needs_reauth` after `invalid_grant` or repeated failure.
+//! - This module: the token endpoint client every grant goes through.
+
+pub mod apps;
+pub mod flow;
+pub mod refresh;
+
+use std::time::Duration;
+
+use portico_catalog::Platform;
+use portico_wire::AuthKind;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::upstream::Credentials;
+use crate::AppState;
+
+/// How long a token endpoint may take before the grant counts as failed.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What a token endpoint returned.
+pub struct TokenSet {
+    pub access_token: Zeroizing<String>,
+    pub refresh_token: Option<Zeroizing<String>>,
+    pub token_type: Option<String>,
+    pub scope: Option<String>,
+    pub expires_in: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("refresh_token", &self.refresh_token.is_some())
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a grant failed, in the terms a caller must act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// The provider no longer honours the code or refresh token (`invalid_grant`): only the user
+    /// can fix it.
+    #[error("the provider refused the grant ({0})")]
+    InvalidGrant(String),
+    /// The provider refused the OAuth app's client id or secret.
+    #[error("the provider refused the client credentials ({0})")]
+    InvalidClient(String),
+    /// Any other error answer.
+    #[error("the provider answered HTTP {status} ({code})")]
+    Provider { status: u16, code: String },
+    #[error("the token endpoint did not answer in time")]
+    Timeout,
+    #[error("the token endpoint could not be reached")]
+    Unreachable,
+    #[error("the token endpoint's answer could not be read")]
+    BadResponse,
+}
+
+impl GrantError {
+    /// Whether retrying later cannot help.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, GrantError::InvalidGrant(_) | GrantError::InvalidClient(_))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            GrantError::InvalidGrant(_) => "invalid_grant",
+            GrantError::InvalidClient(_) => "invalid_client",
+            GrantError::Provider { .. } => "provider_error",
+            GrantError::Timeout | GrantError::Unreachable => "provider_unreachable",
+            GrantError::BadResponse => "provider_error",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawTokenAnswer {
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    token_type: Option<String>,
+    scope: Option<serde_json::Value>,
+    expires_in: Option<serde_json::Value>,
+    error: Option<String>,
+}
+
+/// The client id and secret a grant authenticates with.
+pub struct ClientAuth {
+    pub client_id: String,
+    pub client_secret: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientAuth").field("client_id", &self.client_id).finish_non_exhaustive()
+    }
+}
+
+/// The platform's token endpoint, rendered.
+pub fn token_url(platform: &Platform) -> Result<url::Url, GrantError> {
+    let oauth = platform.oauth.as_ref().ok_or(GrantError::BadResponse)?;
+    let rendered = oauth.token_url.render(|_| None).map_err(|_| GrantError::BadResponse)?;
+    url::Url::parse(&rendered).map_err(|_| GrantError::BadResponse)
+}
+
+/// Sends one grant to the platform's token endpoint: client id and secret in the body
+/// (`client_secret_post`, which every catalogued provider accepts), no redirects followed, a
+/// timeout, the answer read as JSON or, for older providers, as a form.
+pub async fn token_request(
+    state: &AppState,
+    platform: &Platform,
+    client: &ClientAuth,
+    params: &[(&str, &str)],
+) -> Result<TokenSet, GrantError> {
+    let url = token_url(platform)?;
+    state.private_allow.check_literal(&url).map_err(|_| GrantError::Unreachable)?;
+    let mut form: Vec<(&str, &str)> = params.to_vec();
+    form.push(("client_id", client.client_id.as_str()));
+    form.push(("client_secret", client.client_secret.as_str()));
+    let response = state
+        .http
+        .post(url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&form)
+        .timeout(TOKEN_TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| if e.is_timeout() { GrantError::Timeout } else { GrantError::Unreachable })?;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let body = response.bytes().await.map_err(|_| GrantError::Unreachable)?;
+    let raw: Option<RawTokenAnswer> = if is_json || body.first() == Some(&b'{') {
+        serde_json::from_slice(&body).ok()
+    } else {
+        serde_urlencoded_answer(&body)
+    };
+    let error_code = raw.as_ref().and_then(|r| r.error.clone());
+    if let Some(code) = error_code {
+        return Err(classify(status.as_u16(), &code));
+    }
+    if !status.is_success() {
+        return Err(classify(status.as_u16(), ""));
+    }
+    let raw = raw.ok_or(GrantError::BadResponse)?;
+    let access_token = raw.access_token.filter(|t| !t.is_empty()).ok_or(GrantError::BadResponse)?;
+    let expires_in = raw.expires_in.and_then(|v| match v {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
+    let scope = raw.scope.map(|s| match s {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    });
+    Ok(TokenSet {
+        access_token: Zeroizing::new(access_token),
+        refresh_token: raw.refresh_token.filter(|t| !t.is_empty()).map(Zeroizing::new),
+        token_type: raw.token_type,
+        scope,
+        expires_in: expires_in.filter(|s| *s > 0),
+    })
+}
+
+fn serde_urlencoded_answer(body: &[u8]) -> Option<RawTokenAnswer> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    if pairs.is_empty() {
+        return None;
+    }
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    Some(RawTokenAnswer {
+        access_token: get("access_token"),
+        refresh_token: get("refresh_token"),
+        token_type: get("token_type"),
+        scope: get("scope").map(serde_json::Value::String),
+        expires_in: get("expires_in").map(serde_json::Value::String),
+        error: get("error"),
+    })
+}
+
+fn classify(status: u16, code: &str) -> GrantError {
+    match code {
+        // GitHub answers an unusable refresh token or code with these, HTTP 200.
+        "invalid_grant" | "bad_refresh_token" | "bad_verification_code" => GrantError::InvalidGrant(code.to_string()),
+        "invalid_client" | "unauthorized_client" | "incorrect_client_credentials" => {
+            GrantError::InvalidClient(code.to_string())
+        }
+        _ if status == 401 => GrantError::InvalidClient("unauthorized".into()),
+        "" => GrantError::Provider { status, code: "error".into() },
+        other => GrantError::Provider { status, code: other.chars().take(64).collect() },
+    }
+}
+
+/// Credentials as stored for an OAuth connection, from a token answer and what was stored
+/// before (a provider that returns no new refresh token keeps the old one valid).
+pub fn credentials_from(tokens: &TokenSet, previous: Option<&Credentials>, now: i64) -> Credentials {
+    let mut creds = previous.cloned().unwrap_or_default();
+    creds.set("accessToken", tokens.access_token.as_str());
+    if let Some(refresh) = &tokens.refresh_token {
+        creds.set("refreshToken", refresh.as_str());
+    }
+    match &tokens.token_type {
+        Some(t) => creds.set("tokenType", t.as_str()),
+        None => creds.remove("tokenType"),
+    }
+    if let Some(scope) = &tokens.scope {
+        creds.set("scope", scope.as_str());
+    }
+    match tokens.expires_in {
+        Some(seconds) => creds.set("expiresAt", (now + seconds.saturating_mul(1000)).to_string()),
+        None => creds.remove("expiresAt"),
+    }
+    creds.set("obtainedAt", now.to_string());
+    creds
+}
+
+/// Whether connections of this platform hold tokens Portico obtains and refreshes.
+pub fn has_tokens(platform: &Platform) -> bool {
+    matches!(platform.auth_kind, AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials)
+}
+
+/// Records an event for the workspace's log (and its webhooks, later). Never fails the caller:
+/// an event that cannot be written is logged.
+pub async fn emit(
+    state: &AppState,
+    scope: &crate::tenancy::Scope,
+    name: &str,
+    connection_id: Option<&str>,
+    data: serde_json::Value,
+) {
+    if let Err(e) = state.store.insert_event(scope, name, connection_id, &data, state.clock.now_ms()).await {
+        tracing::error!(event = name, error = %e, "could not record an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_token_errors() {
+        assert!(classify(400, "invalid_grant").is_fatal());
+        assert!(classify(200, "bad_refresh_token").is_fatal());
+        assert!(classify(401, "").is_fatal());
+        assert_eq!(classify(401, "invalid_client").code(), "invalid_client");
+        assert!(!classify(500, "").is_fatal());
+        assert!(!classify(400, "temporarily_unavailable").is_fatal());
+        assert_eq!(classify(503, "").code(), "provider_error");
+    }
+
+    #[test]
+    fn keeps_the_old_refresh_token_when_none_is_returned() {
+        let mut before = Credentials::default();
+        before.set("refreshToken", "rt-1");
+        before.set("accessToken", "at-1");
+        let answer = TokenSet {
+            access_token: Zeroizing::new("at-2".into()),
+            refresh_token: None,
+            token_type: Some("Bearer".into()),
+            scope: None,
+            expires_in: Some(60),
+        };
+        let after = credentials_from(&answer, Some(&before), 1_000);
+        assert_eq!(after.get("accessToken"), Some("at-2"));
+        assert_eq!(after.get("refreshToken"), Some("rt-1"));
+        assert_eq!(after.get_i64("expiresAt"), Some(61_000));
+        assert_eq!(after.get_i64("obtainedAt"), Some(1_000));
+        let rotated = TokenSet { refresh_token: Some(Zeroizing::new("rt-2".into())), ..answer };
+        assert_eq!(credentials_from(&rotated, Some(&before), 1_000).get("refreshToken"), Some("rt-2"));
+    }
+
+    #[test]
+    fn reads_form_encoded_answers() {
+        let raw = serde_urlencoded_answer(b"access_token=abc&scope=repo&token_type=bearer").unwrap();
+        assert_eq!(raw.access_token.as_deref(), Some("abc"));
+        assert!(serde_urlencoded_answer(b"").is_none());
+    }
+}
