@@ -184,10 +184,10 @@ async fn check_return_to(state: &AppState, scope: &Scope, raw: &str) -> ApiResul
 }
 
 /// Where an OAuth sign-in stands (the modal polls this while the popup is open).
-#[utoipa::path(get, path = "/v1/authkit/oauth/attempts/{id}", tag = "Modal",
+#[utoipa::path(get, path = "/v1/authkit/oauth/attempts/{attempt}", tag = "Modal",
     operation_id = "get_oauth_attempt",
     security(("authkit_token" = [])),
-    params(("id" = String, Path, description = "The attempt's id")),
+    params(("attempt" = String, Path, description = "The attempt's id")),
     responses(
         (status = 200, body = OAuthAttemptView),
         (status = 401, body = ErrorBody),

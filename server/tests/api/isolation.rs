@@ -17,8 +17,9 @@ on_both_backends!(
 );
 
 const HTTP_METHODS: [&str; 7] = ["get", "post", "put", "patch", "delete", "head", "options"];
-/// Parameters that name a tenant's object.
-const SCOPED: [&str; 2] = ["id", "x-portico-connection-key"];
+/// Parameters that name a tenant's object: a connection (by id or key), or an identity's OAuth
+/// sign-in attempt.
+const SCOPED: [&str; 3] = ["id", "x-portico-connection-key", "attempt"];
 /// Parameters that only fill a route in.
 const FILLERS: [&str; 4] = ["path", "platform", "x-portico-action-id", "link"];
 
@@ -73,11 +74,32 @@ fn assert_known_params(op: &Operation) {
     }
 }
 
-/// A request for `op` about `connection`, as `caller` (a secret key or a token).
+/// An OAuth sign-in attempt of `identity` in the owner's test environment (`mock-oauth` enabled
+/// with an OAuth app on the mock provider).
+async fn owner_attempt(app: &TestApp, identity: &str) -> String {
+    use portico::clock::Clock;
+    let scope = app.workspace.scope(portico::tenancy::Environment::Test);
+    let now = app.clock.now_ms();
+    app.store.enable_integration(&scope, "mock-oauth", now).await.unwrap();
+    let state = &app.state;
+    let id = format!("oap_{}", portico::clock::random_hex(&portico::clock::OsEntropy, 16));
+    portico::oauth::apps::put(&state.store, &state.vault, &state.catalog, &scope, "mock-oauth", portico_mock::DEMO_CLIENT_ID, portico_mock::DEMO_CLIENT_SECRET, None, id, now)
+        .await
+        .unwrap();
+    let token = app.mint_token(&app.workspace.test_key, identity).await;
+    let response = app.post("/v1/authkit/oauth/attempts").bearer_auth(&token).json(&json!({"platform": "mock-oauth"})).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    body["attemptId"].as_str().unwrap().to_string()
+}
+
+/// A request for `op` about `connection` (or the attempt in `connection["attempt"]`), as `caller`
+/// (a secret key or a token).
 fn request(app: &TestApp, op: &Operation, connection: &Value, caller: &str) -> reqwest::RequestBuilder {
     let path = op
         .path
         .replace("{id}", connection["id"].as_str().unwrap())
+        .replace("{attempt}", connection["attempt"].as_str().unwrap_or("att_0"))
         .replace("{path}", "me")
         .replace("{platform}", "mock");
     let mut request = app.request(op.method.clone(), &path);
@@ -99,11 +121,14 @@ async fn every_tenant_scoped_route_is_404_for_strangers(app: TestApp) {
     let owner = &app.workspace;
     let other: Workspace = app.new_workspace("Other").await;
     let ops = operations(&app).await;
+    let attempt = owner_attempt(&app, "alice").await;
     let mut checked = 0;
     for op in ops.iter().filter(|op| is_scoped(op)) {
         assert_known_params(op);
         // A fresh connection per operation, so a destructive owner call cannot hide a later one.
         let connection = app.connect_mock(&owner.test_key, "alice").await;
+        let mut target = connection.clone();
+        target["attempt"] = json!(attempt);
         let strangers: Vec<(&str, String)> = match op.security.as_deref() {
             Some("secret_key") => vec![
                 ("another workspace's secret key", other.test_key.clone()),
@@ -117,7 +142,7 @@ async fn every_tenant_scoped_route_is_404_for_strangers(app: TestApp) {
             other => panic!("unknown security {other:?}"),
         };
         for (who, caller) in &strangers {
-            let response = request(&app, op, &connection, caller).send().await.unwrap();
+            let response = request(&app, op, &target, caller).send().await.unwrap();
             assert_eq!(response.status(), StatusCode::NOT_FOUND, "{} {} with {who}", op.method, op.path);
             if op.method != Method::HEAD {
                 let body: Value = response.json().await.unwrap();
@@ -140,7 +165,7 @@ async fn every_tenant_scoped_route_is_404_for_strangers(app: TestApp) {
             Some("authkit_token") => app.mint_token(&owner.test_key, "alice").await,
             _ => owner.test_key.clone(),
         };
-        let response = request(&app, op, &connection, &caller).send().await.unwrap();
+        let response = request(&app, op, &target, &caller).send().await.unwrap();
         assert_ne!(response.status(), StatusCode::NOT_FOUND, "{} {} refused its owner", op.method, op.path);
         checked += 1;
     }
@@ -175,7 +200,7 @@ async fn listings_never_show_foreign_rows(app: TestApp) {
 
 async fn every_documented_route_is_served(app: TestApp) {
     for op in operations(&app).await {
-        let path = op.path.replace("{id}", "conn_0").replace("{path}", "me").replace("{platform}", "mock");
+        let path = op.path.replace("{id}", "conn_0").replace("{attempt}", "att_0").replace("{path}", "me").replace("{platform}", "mock");
         let response = app.request(op.method.clone(), &path).send().await.unwrap();
         if op.method == Method::HEAD {
             continue;

@@ -31,6 +31,9 @@ const PUBLIC_API: &[(&str, &str)] = &[
     ("head", "/v1/passthrough/{path}"),
     ("options", "/v1/passthrough/{path}"),
     ("get", "/v1/passthrough-calls"),
+    ("post", "/v1/authkit/oauth/attempts"),
+    ("get", "/v1/authkit/oauth/attempts/{attempt}"),
+    ("get", "/v1/events"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 ];
