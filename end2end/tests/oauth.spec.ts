@@ -196,3 +196,70 @@ test("a connection whose grant was revoked is reconnected in place, keeping its 
   await callMe(page, key);
   await expect(page.getByTestId("call-result")).toContainText('"status": 200');
 });
+
+test("the pop-up's message alone is enough when the server cannot be asked", async ({ page }) => {
+  const user = "demo-user-1";
+  // Every poll of the attempt fails: only the callback page's postMessage can tell the modal.
+  await page.route("**/v1/authkit/oauth/attempts/*", (route) =>
+    route.request().method() === "GET" ? route.fulfill({ status: 503, body: "unavailable" }) : route.fallback(),
+  );
+  const frame = await openMockOAuth(page, user);
+  const popup = await continueInPopup(page, frame);
+  await popup.locator("#approve").click();
+  await expect(frame.getByTestId("success")).toContainText(`Connected to ${NAME}`, { timeout: 5_000 });
+  await expect(page.getByTestId("status")).toHaveText(keyPattern(user));
+});
+
+test("the server's record alone is enough when the pop-up cannot post back", async ({ page }) => {
+  const user = "demo-user-1";
+  // As if COOP had severed the pop-up from its opener: the callback page finds no one to tell.
+  await page.context().addInitScript(() => {
+    if (location.pathname === "/oauth/callback") Object.defineProperty(window, "opener", { get: () => null });
+  });
+  const frame = await openMockOAuth(page, user);
+  const popup = await continueInPopup(page, frame);
+  await popup.locator("#approve").click();
+  await expect(frame.getByTestId("success")).toContainText(`Connected to ${NAME}`);
+  await expect(page.getByTestId("status")).toHaveText(keyPattern(user));
+});
+
+test("authWindow: 'redirect' signs in in the same tab, without a pop-up", async ({ page }) => {
+  const user = "demo-user-2";
+  // The demo page creates its kit without options; wrap Portico.create to pass authWindow.
+  await page.addInitScript(() => {
+    Object.defineProperty(window, "Portico", {
+      configurable: true,
+      get: () => undefined,
+      set(portico: { create: (o: object) => unknown }) {
+        const create = portico.create;
+        Object.defineProperty(window, "Portico", {
+          configurable: true,
+          writable: true,
+          value: { ...portico, create: (o: object) => create({ ...o, authWindow: "redirect" }) },
+        });
+      },
+    });
+  });
+  let popups = 0;
+  page.context().on("page", () => popups++);
+  const frame = await openMockOAuth(page, user);
+  await expect(frame.getByTestId("oauth")).toContainText("this page goes there and comes back here");
+  await frame.getByTestId("oauth-continue").click();
+  await page.waitForURL(AUTHORIZE_PAGE);
+  await page.locator("#approve").click();
+  await page.waitForURL((url) => url.origin === HOST);
+  await expect(page.getByTestId("status")).toHaveText(keyPattern(user));
+  await expect(modal(page).getByTestId("success")).toContainText(`Connected to ${NAME}`);
+  expect(popups).toBe(0);
+});
+
+test("the loader navigates the host page only to Portico's own pages", async ({ page }) => {
+  await page.goto("/");
+  await page.getByTestId("connect").click();
+  await expect(modal(page).getByTestId("integrations")).toBeVisible();
+  const frame = page.frames().find((f) => f.url().includes("/modal?"))!;
+  // Even the modal's own frame cannot send the host page elsewhere.
+  await frame.evaluate(() => window.parent.postMessage({ type: "portico:navigate", url: "https://example.com/phish" }, "*"));
+  await expect(page.getByTestId("status")).toContainText("Error (navigation_refused)");
+  expect(new URL(page.url()).origin).toBe(HOST);
+});
