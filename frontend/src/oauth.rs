@@ -23,7 +23,6 @@ use std::task::{Context, Poll, Waker};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portico_wire::{AuthKind, ConnectionView, ErrorDetail, IntegrationCard, OAuthAttemptView, StartOAuthRequest};
-use serde::Deserialize;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -74,16 +73,9 @@ pub(crate) struct Flow {
     reconnect: Option<String>,
 }
 
-/// What the callback page posts: `{type, attemptId, status, connection?, error?}`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct OAuthResult {
-    #[serde(rename = "type")]
-    kind: String,
-    attempt_id: Option<String>,
-    status: String,
-    connection: Option<ConnectionView>,
-    error: Option<ErrorDetail>,
+/// A string field of a posted object (read in place: no second JSON decoder in the bundle).
+fn field(object: &JsValue, name: &str) -> Option<String> {
+    js_sys::Reflect::get(object, &JsValue::from_str(name)).ok()?.as_string()
 }
 
 /// An attempt id as it may arrive from a URL: the shape Portico issues, nothing else.
@@ -519,16 +511,24 @@ impl Modal {
         if !from_popup || attempt_id.is_none() {
             return;
         }
-        let text = js_sys::JSON::stringify(&event.data()).ok().and_then(|s| s.as_string());
-        let Some(result) = text.and_then(|t| serde_json::from_str::<OAuthResult>(&t).ok()) else {
-            return;
-        };
-        if result.kind != RESULT_MESSAGE || result.attempt_id != attempt_id {
+        // What the callback page posts: `{type, attemptId, status, connection?, error?}`.
+        let data = event.data();
+        if field(&data, "type").as_deref() != Some(RESULT_MESSAGE) || field(&data, "attemptId") != attempt_id {
             return;
         }
-        match (result.status.as_str(), result.connection) {
-            ("succeeded", Some(connection)) => self.oauth_succeeded(generation, connection),
-            ("failed", _) => self.oauth_failed(generation, failure_from(result.error, &self.card_name())),
+        let part = |name: &str| js_sys::Reflect::get(&data, &JsValue::from_str(name)).ok().filter(|v| v.is_object());
+        match field(&data, "status").as_deref() {
+            Some("succeeded") => {
+                let text = part("connection").and_then(|c| js_sys::JSON::stringify(&c).ok()).and_then(|s| s.as_string());
+                // Without a readable connection, the server's record (polled) decides.
+                if let Some(connection) = text.and_then(|t| serde_json::from_str::<ConnectionView>(&t).ok()) {
+                    self.oauth_succeeded(generation, connection);
+                }
+            }
+            Some("failed") => {
+                let error = part("error").and_then(|e| Some(ErrorDetail { code: field(&e, "code")?, message: field(&e, "message")? }));
+                self.oauth_failed(generation, failure_from(error, &self.card_name()));
+            }
             // Anything else: the server's record, polled, decides.
             _ => {}
         }
@@ -574,9 +574,9 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
             };
             view! {
                 <div class="pm-form-view" data-testid="oauth" data-platform=card.platform.clone()>
-                    <Show when=move || back_visible>
+                    {back_visible.then(|| view! {
                         <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
-                    </Show>
+                    })}
                     <div class="pm-form-head">
                         <img class="pm-logo" src=card.logo_url.clone() alt="" width="40" height="40"/>
                         <h2>{title}</h2>
