@@ -13,6 +13,9 @@ const SECRET_PATTERNS: [string, RegExp][] = [
   ["connect-link code", /lnk_[A-Za-z0-9]{43}/],
   ["the mock API key", /mock_demo_key_2026/],
   ["a refused API key", /mock_wrong_key_0000/],
+  ["an OAuth access token", /mat_[0-9a-f]{32,}/],
+  ["an OAuth refresh token", /mrt_[0-9a-f]{32,}/],
+  ["the OAuth client secret", /mock_secret_demo_2026/],
 ];
 
 test("no secret reaches the log, the database or a listing", async ({ page }) => {
@@ -61,6 +64,7 @@ test("no secret reaches the log, the database or a listing", async ({ page }) =>
   const bytes = Buffer.concat(files.map((f) => fs.readFileSync(path.join(DATA_DIR, f))));
   const text = bytes.toString("latin1");
   expect(text).toContain("test::mock::default::"); // the scan sees stored rows
+  expect(text).toContain("test::mock-oauth::default::"); // including OAuth connections (oauth.spec ran first)
   for (const [what, pattern] of SECRET_PATTERNS) {
     expect(pattern.test(text), `${what} in the database files`).toBe(false);
   }

@@ -211,3 +211,48 @@ async fn vault_status_and_rotate_report_what_each_key_protects() {
     assert_eq!(records(&after, &new_id), Some((1, "active".into())), "{after}");
     assert_eq!(records(&after, &old_id), None, "the old key protects nothing and is not configured");
 }
+
+#[test]
+fn oauth_app_set_never_echoes_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_portico"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env("PORTICO_VAULT_KEY", key)
+            .env("PORTICO_DATA_DIR", dir.path().join("data"))
+            .env("PORTICO_PUBLIC_URL", "https://portico.acme.test")
+            .env("PORTICO_LOG", "debug")
+            .output()
+            .expect("portico runs")
+    };
+    let created = stdout_json(&run(&["workspace", "create", "--name", "O", "--json"]));
+    let id = created["workspaceId"].as_str().unwrap();
+    let secret = "gh_secret_value_that_must_stay_hidden_42";
+    std::fs::write(dir.path().join("secret.txt"), format!("{secret}\n")).unwrap();
+    let scope = ["--workspace", id, "--environment", "live"];
+    let set = run(&[&["oauth-app", "set"][..], &scope, &["--platform", "github", "--client-id", "Iv1.abc123", "--client-secret-file", "secret.txt", "--scope", "repo", "--json"]].concat());
+    let everything = format!("{}{}", String::from_utf8_lossy(&set.stdout), String::from_utf8_lossy(&set.stderr));
+    assert!(!everything.contains(secret), "the secret was printed: {everything}");
+    let saved = stdout_json(&set);
+    assert_eq!(saved["platform"], "github");
+    assert_eq!(saved["clientId"], "Iv1.abc123");
+    assert_eq!(saved["scopes"][0], "repo");
+    assert_eq!(saved["redirectUri"], "https://portico.acme.test/oauth/callback", "the URI to register");
+    let listed = run(&[&["oauth-app", "list"][..], &scope, &["--json"]].concat());
+    assert!(!String::from_utf8_lossy(&listed.stdout).contains(secret));
+    assert_eq!(stdout_json(&listed)["apps"][0]["clientId"], "Iv1.abc123");
+    // Not an OAuth platform, or not in the catalog: refused in words.
+    let wrong = run(&[&["oauth-app", "set"][..], &scope, &["--platform", "stripe", "--client-id", "x", "--client-secret-file", "secret.txt"]].concat());
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("does not use an OAuth app"), "{}", String::from_utf8_lossy(&wrong.stderr));
+    // The database holds no clear secret.
+    let db = std::fs::read(dir.path().join("data/portico.db")).unwrap_or_default();
+    let wal = std::fs::read(dir.path().join("data/portico.db-wal")).unwrap_or_default();
+    let needle = secret.as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle) && !wal.windows(needle.len()).any(|w| w == needle));
+    let removed = stdout_json(&run(&[&["oauth-app", "remove"][..], &scope, &["--platform", "github", "--json"]].concat()));
+    assert_eq!(removed["removed"], true);
+}
