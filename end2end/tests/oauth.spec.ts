@@ -263,3 +263,15 @@ test("the loader navigates the host page only to Portico's own pages", async ({ 
   await expect(page.getByTestId("status")).toContainText("Error (navigation_refused)");
   expect(new URL(page.url()).origin).toBe(HOST);
 });
+
+test("cancelling while the sign-in window is open closes it and goes back a step", async ({ page }) => {
+  const frame = await openMockOAuth(page, "demo-user-1");
+  const popup = await continueInPopup(page, frame);
+  await frame.getByTestId("oauth-cancel").click();
+  await expect.poll(() => popup.isClosed()).toBe(true);
+  await expect(frame.getByTestId("oauth-continue")).toBeFocused();
+  // Escape still closes the whole modal from here.
+  await page.keyboard.press("Escape");
+  await expect(page.locator("iframe[data-portico-modal]")).toBeHidden();
+  await expect(page.getByTestId("status")).toHaveText("The window was closed.");
+});
