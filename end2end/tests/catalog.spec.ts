@@ -34,7 +34,9 @@ test("the modal lists enabled platforms with logos, categories and search", asyn
   await page.getByTestId("connect").click();
   const frame = page.frameLocator("iframe[data-portico-modal]");
   const list = frame.getByTestId("integrations");
-  await expect(list.locator("[data-platform]")).toHaveCount(6);
+  // The fixture's extra platforms, the API-key mock, its client-credentials and OAuth siblings.
+  await expect(list.locator("[data-platform]")).toHaveCount(8);
+  await expect(list.locator('[data-platform="mock-oauth"]')).toBeVisible();
   // Every logo is a real image served by Portico.
   const logos = list.locator("img.pm-logo");
   for (let i = 0; i < (await logos.count()); i++) {

@@ -15,7 +15,7 @@ test("the status page lists the catalog and hydrates", async ({ page }) => {
   await page.getByTestId("catalog-filter").fill("zzz-no-such-platform");
   await expect(count).toHaveText(`Showing 0 of ${total} platforms`);
   await page.getByTestId("catalog-filter").fill("mock");
-  await expect(count).toHaveText(`Showing 1 of ${total} platforms`);
+  await expect(count).toHaveText(`Showing 3 of ${total} platforms`); // mock, mock-cc, mock-oauth
   await expect(page.locator('[data-platform="mock"]')).toBeVisible();
   expect(errors).toEqual([]);
 });
