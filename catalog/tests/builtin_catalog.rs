@@ -116,8 +116,16 @@ fn offers_at_least_80_real_platforms_including_every_promised_one() {
 
 #[test]
 fn only_the_mock_provider_is_local() {
-    let local: Vec<_> = catalog().iter().filter(|p| p.local).map(|p| p.slug.clone()).collect();
-    assert_eq!(local, ["mock"]);
+    // Its API-key API, its OAuth server, and its client-credentials grant: the only entries that
+    // may point at http:// and loopback, and each must say it is the project's mock.
+    let mut local: Vec<_> = catalog().iter().filter(|p| p.local).map(|p| p.slug.clone()).collect();
+    local.sort();
+    assert_eq!(local, ["mock", "mock-cc", "mock-oauth"]);
+    for slug in &local {
+        let p = catalog().get(slug).cloned().unwrap();
+        assert!(p.api_base_url.source().starts_with("http://127.0.0.1:4010/"), "{slug}: the mock provider's URL");
+        assert_eq!(p.categories, ["testing"], "{slug}");
+    }
 }
 
 #[test]
