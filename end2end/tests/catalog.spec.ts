@@ -50,7 +50,7 @@ test("the modal lists enabled platforms with logos, categories and search", asyn
   await expect(list.locator("[data-platform]")).toHaveCount(1);
   await expect(list.locator('[data-platform="stripe"]')).toBeVisible();
   await frame.getByRole("button", { name: "All", exact: true }).click();
-  await expect(list.locator("[data-platform]")).toHaveCount(6);
+  await expect(list.locator("[data-platform]")).toHaveCount(8);
   // A real platform's form follows its catalog entry.
   await list.locator('[data-platform="openai"]').click();
   await expect(frame.getByTestId("form")).toContainText("Connect OpenAI");
