@@ -155,7 +155,7 @@ impl RateLimiter {
                 tick.tick().await;
                 limiter.sync().await;
                 n += 1;
-                if n % 240 == 0 {
+                if n.is_multiple_of(240) {
                     limiter.prune().await;
                 }
             }

@@ -177,7 +177,7 @@ async fn check_return_to(state: &AppState, scope: &Scope, raw: &str) -> ApiResul
     }
     let origin = url.origin().ascii_serialization();
     let allowed = state.store.allowed_origins(&scope.workspace_id).await?;
-    if !allowed.iter().any(|a| *a == origin) {
+    if !allowed.contains(&origin) {
         return Err(bad());
     }
     Ok(url.to_string())
