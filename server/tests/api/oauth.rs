@@ -329,6 +329,7 @@ async fn fifty_concurrent_calls_on_an_expired_token_refresh_once(app: TestApp) {
     let before = app.mock.stats.refresh_grants.load(Ordering::SeqCst);
     let old = stored_credentials(&app, connection["id"].as_str().unwrap()).await;
     expire_tokens(&app);
+    mock_control(&app, "/_control/oauth", json!({"tokenFailure": "slow", "slowMs": 400})).await;
     let calls = (0..50).map(|_| me(&app, &app.url, &key));
     let statuses: Vec<u16> = futures::future::join_all(calls).await.iter().map(|r| r.status().as_u16()).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
@@ -345,6 +346,8 @@ async fn two_processes_on_one_database_refresh_once(app: TestApp) {
     let key = connection["key"].as_str().unwrap().to_string();
     let before = app.mock.stats.refresh_grants.load(Ordering::SeqCst);
     expire_tokens(&app);
+    // A slow token endpoint: without single flight, both processes would be in it at once.
+    mock_control(&app, "/_control/oauth", json!({"tokenFailure": "slow", "slowMs": 400})).await;
     let calls = (0..50).map(|i| {
         let base = if i % 2 == 0 { app.url.clone() } else { replica.url.clone() };
         let key = key.clone();
