@@ -20,7 +20,8 @@ use zeroize::Zeroizing;
 use crate::upstream::Credentials;
 use crate::AppState;
 
-/// How long a token endpoint may take before the grant counts as failed.
+/// How long a token endpoint may take before the grant counts as failed (or less, when the
+/// operator set a shorter upstream timeout).
 const TOKEN_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What a token endpoint returned.
@@ -127,7 +128,7 @@ pub async fn token_request(
         .post(url)
         .header(reqwest::header::ACCEPT, "application/json")
         .form(&form)
-        .timeout(TOKEN_TIMEOUT)
+        .timeout(TOKEN_TIMEOUT.min(state.config.passthrough_timeout))
         .send()
         .await
         .map_err(|e| if e.is_timeout() { GrantError::Timeout } else { GrantError::Unreachable })?;

@@ -33,6 +33,28 @@ on_both_backends!(
     redirect_mode_returns_to_an_allowed_page_only,
 );
 
+mod timeouts {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_token_endpoint_that_does_not_answer_in_time_is_unreachable_in_words() {
+        for backend in [crate::helpers::Backend::Sqlite, crate::helpers::Backend::Postgres] {
+            let Some(app) = TestApp::spawn_with(backend, |c| c.passthrough_timeout = std::time::Duration::from_secs(1)).await else {
+                continue;
+            };
+            enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+            mock_control(&app, "/_control/oauth", json!({"tokenFailure": "slow", "slowMs": 3000})).await;
+            let token = app.mint_token(&app.workspace.test_key, "alice").await;
+            let done = sign_in(&app, &token, json!({"platform": PLATFORM}), "approve").await;
+            let outcome = attempt(&app, &token, &done.attempt_id).await;
+            assert_eq!(outcome["error"]["code"], "provider_unreachable", "{outcome}");
+            assert!(outcome["error"]["message"].as_str().unwrap().contains("could not reach Mock OAuth Provider"));
+            assert!(done.page.contains("could not reach"), "the popup says it too");
+            assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+        }
+    }
+}
+
 const PLATFORM: &str = "mock-oauth";
 
 fn scope(app: &TestApp) -> Scope {
