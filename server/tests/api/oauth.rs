@@ -31,6 +31,7 @@ on_both_backends!(
     client_credentials_connect_through_a_form,
     deleting_revokes_the_grant_at_the_provider,
     redirect_mode_returns_to_an_allowed_page_only,
+    repeated_refresh_failures_back_off_then_need_reauth,
 );
 
 mod timeouts {
@@ -560,4 +561,36 @@ async fn redirect_mode_returns_to_an_allowed_page_only(app: TestApp) {
     // After the round trip the host page mints a new token for the same identity and asks.
     let fresh = app.mint_token(&app.workspace.test_key, "alice").await;
     assert_eq!(attempt(&app, &fresh, &done.attempt_id).await["status"], "succeeded");
+}
+
+async fn repeated_refresh_failures_back_off_then_need_reauth(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    let connection = connect(&app, "alice").await;
+    let key = connection["key"].as_str().unwrap();
+    mock_control(&app, "/_control/oauth", json!({"tokenFailure": "server_error"})).await;
+    expire_tokens(&app);
+    let requests = || app.mock.stats.token_requests.load(Ordering::SeqCst);
+    // Failure 1 (of PORTICO_REFRESH_MAX_FAILURES = 3): the caller hears it was the refresh.
+    let before = requests();
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_eq!(requests() - before, 1);
+    // During the back-off nobody asks the provider again.
+    let response = me(&app, &app.url, key).await;
+    assert!(response.headers().contains_key("retry-after"), "a cooling-down answer says when to retry");
+    assert_error(response, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_eq!(requests() - before, 1, "no token request while backing off");
+    // Failures 2 and 3, each after its back-off (30 s, then 60 s).
+    app.clock.advance_ms(31_000);
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    app.clock.advance_ms(61_000);
+    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_eq!(requests() - before, 3);
+    let failed: Vec<_> = events(&app).await.into_iter().filter(|e| e["name"] == "connection.refresh_failed").collect();
+    assert_eq!(failed.len(), 3);
+    assert_eq!(failed[0]["data"]["failures"], 3, "newest first");
+    assert_eq!(failed[0]["data"]["needsReauth"], true);
+    assert_eq!(failed[0]["data"]["reason"], "provider_error");
+    assert_eq!(failed[2]["data"]["needsReauth"], false);
+    let listed = app.list_connections(&app.workspace.test_key, "?status=needs_reauth").await;
+    assert_eq!(listed["total"], 1);
 }
