@@ -160,16 +160,7 @@ async fn verify_credentials(state: &AppState, platform: &Platform, creds: &Crede
 /// A client-credentials platform: the user's client id and secret must obtain a token before
 /// anything is stored; the token (and its expiry) is stored beside them and renewed the same way.
 async fn client_credentials_grant(state: &AppState, platform: &Platform, creds: Credentials) -> ApiResult<Credentials> {
-    let client = crate::oauth::ClientAuth {
-        client_id: creds.get("clientId").unwrap_or_default().to_string(),
-        client_secret: zeroize::Zeroizing::new(creds.get("clientSecret").unwrap_or_default().to_string()),
-    };
-    let scopes = platform.oauth.as_ref().map(|o| o.scopes.join(&o.scope_separator)).unwrap_or_default();
-    let mut params = vec![("grant_type", "client_credentials")];
-    if !scopes.is_empty() {
-        params.push(("scope", scopes.as_str()));
-    }
-    match crate::oauth::token_request(state, platform, &client, &params).await {
+    match crate::oauth::client_credentials_grant(state, platform, &creds).await {
         Ok(tokens) => Ok(crate::oauth::credentials_from(&tokens, Some(&creds), state.clock.now_ms())),
         Err(e) if e.is_fatal() => {
             tracing::info!(platform = %platform.slug, error = %e, "client credentials refused by the provider");
@@ -443,10 +434,7 @@ async fn revoke_at_provider(state: &AppState, scope: &Scope, row: &ConnectionRow
             Ok(Some(c)) => c,
             _ => return false,
         },
-        _ => crate::oauth::ClientAuth {
-            client_id: creds.get("clientId").unwrap_or_default().to_string(),
-            client_secret: zeroize::Zeroizing::new(creds.get("clientSecret").unwrap_or_default().to_string()),
-        },
+        _ => crate::oauth::ClientAuth::from_credentials(&creds),
     };
     let Ok(url) = revoke.render(|_| None).map_err(|_| ()).and_then(|u| url::Url::parse(&u).map_err(|_| ())) else {
         return false;

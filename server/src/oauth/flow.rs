@@ -306,16 +306,15 @@ async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Re
         let _ = state.store.finish_attempt(&attempt.id, Err((code, &message)), now).await;
         return fail(&state, Failure::StateExpired);
     }
-    let (Some(platform), Ok(Some(client))) =
-        (state.catalog.get(&attempt.platform).cloned(), apps::client_auth(&state, &attempt.scope, &attempt.platform).await)
-    else {
-        return finish_failed(&state, &attempt, &name, Failure::InvalidClient).await;
-    };
+    // The authorization URL needs the app's client id and scopes, not its secret.
     let app = match state.store.find_oauth_app(&attempt.scope, &attempt.platform).await {
         Ok(app) => app,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let Some(url) = authorization_url(&state, &platform, &client.client_id, app.and_then(|a| a.scopes)) else {
+    let (Some(platform), Some(app)) = (state.catalog.get(&attempt.platform).cloned(), app) else {
+        return finish_failed(&state, &attempt, &name, Failure::InvalidClient).await;
+    };
+    let Some(url) = authorization_url(&state, &platform, &app.client_id, app.scopes) else {
         return finish_failed(&state, &attempt, &name, Failure::Unsupported).await;
     };
     let verifier = match state.vault.open(verifier_binding(&attempt.scope, &attempt.id), &attempt.pkce_verifier) {

@@ -96,6 +96,27 @@ pub struct ClientAuth {
     pub client_secret: Zeroizing<String>,
 }
 
+impl ClientAuth {
+    /// The client a user entered for a client-credentials platform (`clientId`, `clientSecret`).
+    pub fn from_credentials(creds: &Credentials) -> Self {
+        ClientAuth {
+            client_id: creds.get("clientId").unwrap_or_default().to_string(),
+            client_secret: Zeroizing::new(creds.get("clientSecret").unwrap_or_default().to_string()),
+        }
+    }
+}
+
+/// A client-credentials grant with the client stored in `creds`, asking for the catalog's scopes.
+pub async fn client_credentials_grant(state: &AppState, platform: &Platform, creds: &Credentials) -> Result<TokenSet, GrantError> {
+    let client = ClientAuth::from_credentials(creds);
+    let scopes = platform.oauth.as_ref().map(|o| o.scopes.join(&o.scope_separator)).unwrap_or_default();
+    let mut params = vec![("grant_type", "client_credentials")];
+    if !scopes.is_empty() {
+        params.push(("scope", scopes.as_str()));
+    }
+    token_request(state, platform, &client, &params).await
+}
+
 impl std::fmt::Debug for ClientAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientAuth").field("client_id", &self.client_id).finish_non_exhaustive()

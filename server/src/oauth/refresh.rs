@@ -17,9 +17,8 @@ use axum::http::StatusCode;
 use portico_catalog::Platform;
 use portico_wire::AuthKind;
 use serde_json::json;
-use zeroize::Zeroizing;
 
-use super::{credentials_from, emit, has_tokens, token_request, ClientAuth, GrantError};
+use super::{credentials_from, emit, has_tokens, token_request, GrantError};
 use crate::connections::{credentials_binding, forget_cached};
 use crate::error::ApiError;
 use crate::store::connections::ConnectionRow;
@@ -213,16 +212,7 @@ async fn load(state: &AppState, scope: &Scope, id: &str) -> Result<(ConnectionRo
 async fn renew(state: &AppState, scope: &Scope, platform: &Platform, creds: &Credentials) -> Result<super::TokenSet, RefreshError> {
     match platform.auth_kind {
         AuthKind::Oauth2ClientCredentials => {
-            let client = ClientAuth {
-                client_id: creds.get("clientId").unwrap_or_default().to_string(),
-                client_secret: Zeroizing::new(creds.get("clientSecret").unwrap_or_default().to_string()),
-            };
-            let scopes = platform.oauth.as_ref().map(|o| o.scopes.join(&o.scope_separator)).unwrap_or_default();
-            let mut params = vec![("grant_type", "client_credentials")];
-            if !scopes.is_empty() {
-                params.push(("scope", scopes.as_str()));
-            }
-            token_request(state, platform, &client, &params).await.map_err(RefreshError::Failed)
+            super::client_credentials_grant(state, platform, creds).await.map_err(RefreshError::Failed)
         }
         _ => {
             let Some(refresh_token) = creds.get("refreshToken") else {
