@@ -127,6 +127,17 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }
 
+/// The tenant scope of a row that has `workspace_id` and `environment` columns.
+pub(crate) fn scope_of(row: &sqlx::any::AnyRow) -> Result<crate::tenancy::Scope, StoreError> {
+    use sqlx::Row;
+    let ws: String = row.try_get("workspace_id")?;
+    let env: String = row.try_get("environment")?;
+    Ok(crate::tenancy::Scope {
+        workspace_id: crate::tenancy::WorkspaceId::parse(&ws).ok_or_else(|| StoreError::Corrupt(format!("workspace_id {ws}")))?,
+        environment: crate::tenancy::Environment::parse(&env).ok_or_else(|| StoreError::Corrupt(format!("environment {env}")))?,
+    })
+}
+
 /// A value to bind in a query assembled at run time (filters).
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {

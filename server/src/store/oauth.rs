@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::tenancy::{Environment, Scope, WorkspaceId};
+use crate::tenancy::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthAppRow {
@@ -69,15 +69,10 @@ fn app_from(row: &sqlx::any::AnyRow) -> Result<OAuthAppRow, StoreError> {
 
 fn attempt_from(row: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("oauth_attempts.{what}"));
-    let ws: String = row.try_get("workspace_id")?;
-    let env: String = row.try_get("environment")?;
     let tags: String = row.try_get("tags")?;
     Ok(AttemptRow {
         id: row.try_get("id")?,
-        scope: Scope {
-            workspace_id: WorkspaceId::parse(&ws).ok_or_else(|| corrupt("workspace_id"))?,
-            environment: Environment::parse(&env).ok_or_else(|| corrupt("environment"))?,
-        },
+        scope: super::scope_of(row)?,
         token_id: row.try_get("token_id")?,
         identity: row.try_get("identity")?,
         identity_type: row.try_get("identity_type")?,
@@ -377,13 +372,8 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let ws: String = r.try_get("workspace_id")?;
-                let env: String = r.try_get("environment")?;
                 Ok(DueConnection {
-                    scope: Scope {
-                        workspace_id: WorkspaceId::parse(&ws).ok_or_else(|| StoreError::Corrupt(ws.clone()))?,
-                        environment: Environment::parse(&env).ok_or_else(|| StoreError::Corrupt(env.clone()))?,
-                    },
+                    scope: super::scope_of(r)?,
                     id: r.try_get("id")?,
                 })
             })

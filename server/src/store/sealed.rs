@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::tenancy::{Environment, Scope, WorkspaceId};
+use crate::tenancy::Scope;
 
 #[derive(Debug)]
 pub struct SealedColumn {
@@ -61,14 +61,9 @@ impl Store {
         .await?;
         rows.iter()
             .map(|r| {
-                let ws: String = r.try_get("workspace_id")?;
-                let env: String = r.try_get("environment")?;
                 Ok(SealedRow {
                     id: r.try_get("id")?,
-                    scope: Scope {
-                        workspace_id: WorkspaceId::parse(&ws).ok_or_else(|| StoreError::Corrupt(ws.clone()))?,
-                        environment: Environment::parse(&env).ok_or_else(|| StoreError::Corrupt(env.clone()))?,
-                    },
+                    scope: super::scope_of(r)?,
                     sealed: r.try_get("sealed")?,
                 })
             })

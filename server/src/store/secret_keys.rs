@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::tenancy::{Environment, Scope, WorkspaceId};
+use crate::tenancy::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretKeyRow {
@@ -21,12 +21,7 @@ const COLUMNS: &str =
     "id, workspace_id, environment, key_hash, display_prefix, label, created_at, last_used_at, revoked_at";
 
 fn key_from(row: &sqlx::any::AnyRow) -> Result<(SecretKeyRow, Vec<u8>), StoreError> {
-    let ws: String = row.try_get("workspace_id")?;
-    let env: String = row.try_get("environment")?;
-    let scope = Scope {
-        workspace_id: WorkspaceId::parse(&ws).ok_or_else(|| StoreError::Corrupt(ws.clone()))?,
-        environment: Environment::parse(&env).ok_or_else(|| StoreError::Corrupt(env.clone()))?,
-    };
+    let scope = super::scope_of(row)?;
     Ok((
         SecretKeyRow {
             id: row.try_get("id")?,

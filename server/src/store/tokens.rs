@@ -3,7 +3,7 @@
 use sqlx::Row;
 
 use super::{Store, StoreError};
-use crate::tenancy::{Environment, Identity, IdentityType, Scope, WorkspaceId};
+use crate::tenancy::{Identity, IdentityType, Scope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRow {
@@ -24,18 +24,13 @@ const COLUMNS: &str = "id, workspace_id, environment, identity, identity_type, a
 
 fn token_from(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("authkit_tokens.{what}"));
-    let ws: String = row.try_get("workspace_id")?;
-    let env: String = row.try_get("environment")?;
     let identity: String = row.try_get("identity")?;
     let identity_type: String = row.try_get("identity_type")?;
     let allowed: Option<String> = row.try_get("allowed_integrations")?;
     let tags: String = row.try_get("tags")?;
     Ok(TokenRow {
         id: row.try_get("id")?,
-        scope: Scope {
-            workspace_id: WorkspaceId::parse(&ws).ok_or_else(|| corrupt("workspace_id"))?,
-            environment: Environment::parse(&env).ok_or_else(|| corrupt("environment"))?,
-        },
+        scope: super::scope_of(row)?,
         identity: Identity::parse(&identity).map_err(|_| corrupt("identity"))?,
         identity_type: IdentityType::parse(&identity_type).ok_or_else(|| corrupt("identity_type"))?,
         allowed_integrations: allowed
