@@ -108,23 +108,25 @@ impl FromRequestParts<AppState> for SecretKeyAuth {
             ));
         };
         let presented = PresentedSecretKey::parse(text).ok_or_else(invalid)?;
-        let (row, stored_hash) = match state.key_cache.get(&presented.hash) {
+        let found = match state.key_cache.get(&presented.hash) {
             Some(found) => found,
             None => {
-                let found = state.store.find_secret_key_by_hash(&presented.hash).await?.ok_or_else(invalid)?;
+                let found =
+                    std::sync::Arc::new(state.store.find_secret_key_by_hash(&presented.hash).await?.ok_or_else(invalid)?);
                 state.key_cache.put(presented.hash, found.clone());
                 found
             }
         };
+        let (row, stored_hash) = &*found;
         // The lookup used the hash as an index; compare again in constant time so no timing of
         // ours depends on how much of a guess was right.
         let equal: bool = stored_hash.as_slice().ct_eq(presented.hash.as_slice()).into();
         if !equal || row.revoked_at.is_some() || row.scope.environment != presented.environment {
             return Err(invalid());
         }
-        record_use(state, &row).await?;
+        record_use(state, row).await?;
         tracing::Span::current().record("workspace", row.scope.workspace_id.as_str());
-        Ok(SecretKeyAuth { scope: row.scope, key_id: row.id })
+        Ok(SecretKeyAuth { scope: row.scope.clone(), key_id: row.id.clone() })
     }
 }
 
@@ -152,7 +154,7 @@ async fn record_use(state: &AppState, row: &crate::store::secret_keys::SecretKey
 /// Revokes a key and forgets it in this process at once (other replicas within the cache TTL).
 pub async fn revoke_secret_key(state: &AppState, scope: &Scope, id: &str) -> Result<bool, crate::store::StoreError> {
     let revoked = state.store.revoke_secret_key(scope, id, state.clock.now_ms()).await?;
-    state.key_cache.remove_where(|(row, _)| row.id == id);
+    state.key_cache.remove_where(|found| found.0.id == id);
     Ok(revoked)
 }
 

@@ -59,6 +59,9 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// Secret-key rows (with the stored hash) by the presented key's hash.
+pub type KeyCache = cache::TtlCache<[u8; 32], Arc<(store::secret_keys::SecretKeyRow, Vec<u8>)>>;
+
 pub struct AppStateInner {
     pub config: Arc<Config>,
     pub store: Store,
@@ -69,16 +72,18 @@ pub struct AppStateInner {
     /// For passthrough.
     pub passthrough: upstream::PassthroughClient,
     pub private_allow: Arc<PrivateAllowList>,
+    /// The catalog's API bases that need no connection settings, parsed once.
+    pub api_bases: upstream::FixedBases,
     pub clock: Arc<dyn Clock>,
     pub entropy: Arc<dyn Entropy>,
     pub rate_limiter: Arc<ratelimit::RateLimiter>,
     pub call_log: calls::CallLog,
     /// Secret-key rows by key hash, with the stored hash.
-    pub key_cache: Arc<cache::TtlCache<[u8; 32], (store::secret_keys::SecretKeyRow, Vec<u8>)>>,
+    pub key_cache: Arc<KeyCache>,
     /// When this process last recorded each key's use (`last_used_at` is written once a minute).
     pub key_touches: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
     /// Connection rows by scope and connection key (passthrough's lookups).
-    pub connection_cache: Arc<cache::TtlCache<(tenancy::Scope, String), store::connections::ConnectionRow>>,
+    pub connection_cache: Arc<cache::TtlCache<(tenancy::Scope, String), Arc<store::connections::ConnectionRow>>>,
     /// Single-flight OAuth token refreshes.
     pub refresher: Arc<oauth::refresh::Refresher>,
     pub leptos: LeptosOptions,
@@ -222,6 +227,7 @@ impl Application {
         let ttl_ms = config.cache_ttl.as_millis() as i64;
         let key_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
         let connection_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
+        let api_bases = upstream::FixedBases::new(catalog.iter().map(|p| p.as_ref()));
         let state = AppState(Arc::new(AppStateInner {
             config: Arc::new(config),
             store,
@@ -230,6 +236,7 @@ impl Application {
             http,
             passthrough,
             private_allow,
+            api_bases,
             clock,
             entropy,
             rate_limiter,
@@ -337,7 +344,7 @@ fn build_router(state: AppState) -> Router {
     let routes = leptos_axum::generate_route_list(portico_app::App);
     let leptos_options = state.leptos.clone();
     let server_fn_context = dashboard_context.clone();
-    Router::new()
+    let router = Router::new()
         .merge(api)
         .route("/openapi.json", axum::routing::get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .merge(web::router(&state))
@@ -364,8 +371,8 @@ fn build_router(state: AppState) -> Router {
                 "not_found",
                 format!("No route for {method} {}", uri.path()),
             )
-        })
-        .layer(axum::middleware::from_fn(web::security_headers))
+        });
+    web::security_headers(router)
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .with_state(state)
 }

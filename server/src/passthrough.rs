@@ -142,7 +142,7 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let row = match state.connection_cache.get(&cache_key) {
         Some(row) => row,
         None => {
-            let row = state.store.find_connection_by_key(&auth.scope, key_text).await?.ok_or_else(not_found)?;
+            let row = std::sync::Arc::new(state.store.find_connection_by_key(&auth.scope, key_text).await?.ok_or_else(not_found)?);
             state.connection_cache.put(cache_key, row.clone());
             row
         }
@@ -153,7 +153,8 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
 
     // From here on the call concerns a connection: whatever happens is logged.
     let action_id = header(&parts.headers, &["x-portico-action-id", "x-pica-action-id"]).map(str::to_string);
-    let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default().to_string();
+    // The path as the call log shows it: relative to the API base, with its leading `/`.
+    let path = parts.uri.path().get(PREFIX.len() - 1..).unwrap_or("/").to_string();
     let method = parts.method.to_string();
     let outcome = forward(&state, &auth, &row, action_id.as_deref(), parts, body, started).await;
     let (status, error_code, attempts) = match &outcome {
@@ -170,7 +171,7 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
         platform: row.platform.clone(),
         action_id,
         method,
-        path: format!("/{raw_path}"),
+        path,
         status: i64::from(status),
         error_code,
         attempts: i64::from(attempts),
@@ -230,10 +231,13 @@ async fn forward(
             forwarded.append(name.clone(), value.clone());
         }
     }
-    let (mut url, mut headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), &forwarded)?;
-
     let retries = requested_retries(&parts.headers)?;
     let has_tokens = crate::oauth::has_tokens(&platform);
+    // Whether the request may be sent more than once (retries, or a refresh after a 401): only
+    // then are the headers kept for another attempt rather than handed over.
+    let may_resend = retries > 0 || has_tokens;
+    let first = if may_resend { forwarded.clone() } else { std::mem::take(&mut forwarded) };
+    let (mut url, mut headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), first)?;
     // A body that may be sent twice is kept: for retries, and for OAuth platforms (a 401 means
     // refresh and send again) when it is small and its length is known.
     let small_known_length = parts
@@ -271,7 +275,7 @@ async fn forward(
             .uri(url.as_str())
             .body(outbound_body)
             .map_err(ApiError::internal)?;
-        *request.headers_mut() = headers.clone();
+        *request.headers_mut() = if may_resend { headers.clone() } else { std::mem::take(&mut headers) };
         let response = state.passthrough.send(request).await.map_err(|e| {
             let elapsed_ms = started.elapsed().as_millis() as u64;
             match e {
@@ -298,7 +302,7 @@ async fn forward(
             tracing::info!("upstream refused the access token; refreshing once");
             drop(response);
             creds = crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, rejected.as_deref()).await?;
-            (url, headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), &forwarded)?;
+            (url, headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), forwarded.clone())?;
             continue;
         }
         let wait = (attempt <= retries && is_retryable(response.status()))
@@ -329,18 +333,18 @@ async fn forward(
     Ok((response, attempt))
 }
 
-/// The upstream URL and headers for a call with these credentials.
+/// The upstream URL and headers (the forwarded ones plus the credentials) for a call with these
+/// credentials.
 fn prepare(
     state: &AppState,
     platform: &Platform,
     creds: &Credentials,
     raw_path: &str,
     query: Option<&str>,
-    forwarded: &HeaderMap,
+    mut headers: HeaderMap,
 ) -> ApiResult<(url::Url, HeaderMap)> {
-    let base = upstream::api_base(platform, creds).map_err(upstream_error)?;
+    let base = state.api_bases.base_for(platform, creds).map_err(upstream_error)?;
     let mut url = upstream::join(&base, raw_path, query).map_err(upstream_error)?;
-    let mut headers = forwarded.clone();
     upstream::inject(platform, creds, &mut headers, &mut url).map_err(upstream_error)?;
     state.private_allow.check_literal(&url).map_err(upstream_error)?;
     Ok((url, headers))

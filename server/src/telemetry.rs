@@ -20,10 +20,6 @@ pub fn init(format: LogFormat) {
 
 /// The span of one HTTP request: method and route template only.
 pub fn request_span<B>(request: &Request<B>) -> tracing::Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    tracing::info_span!("request", method = %request.method(), route = %route, workspace = tracing::field::Empty)
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+    tracing::info_span!("request", method = %request.method(), route, workspace = tracing::field::Empty)
 }

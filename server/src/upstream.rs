@@ -4,7 +4,8 @@
 //! unless the operator allow-listed the origin. Used by passthrough and by the verification
 //! request a connect form runs before storing a credential.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -98,8 +99,8 @@ fn render_url(template: &Template, creds: &Credentials) -> Result<Url, UpstreamE
     }
     let text = template.render(|n| creds.get(n)).map_err(|e| UpstreamError::BadBase(e.to_string()))?;
     let url = Url::parse(&text).map_err(|e| UpstreamError::BadBase(e.to_string()))?;
-    if url.host_str().is_none() || url.query().is_some() || url.fragment().is_some() {
-        return Err(UpstreamError::BadBase("not a base URL".into()));
+    if !is_plain_http_base(&url) || url.query().is_some() || url.fragment().is_some() {
+        return Err(UpstreamError::BadBase("not an http(s) base URL without credentials".into()));
     }
     Ok(url)
 }
@@ -109,28 +110,75 @@ pub fn api_base(platform: &Platform, creds: &Credentials) -> Result<Url, Upstrea
     render_url(&platform.api_base_url, creds)
 }
 
+/// The API bases that need no connection settings, parsed once at start-up rather than on every
+/// passthrough call (a URL parse was a tenth of a call's instructions).
+#[derive(Debug, Default)]
+pub struct FixedBases(HashMap<String, Url>);
+
+impl FixedBases {
+    pub fn new<'a>(platforms: impl IntoIterator<Item = &'a Platform>) -> Self {
+        let fixed = platforms
+            .into_iter()
+            .filter(|p| p.api_base_url.variables().next().is_none())
+            .filter_map(|p| Some((p.slug.clone(), api_base(p, &Credentials::default()).ok()?)))
+            .collect();
+        FixedBases(fixed)
+    }
+
+    /// The same answer as [`api_base`], from the start-up parse when there is one.
+    pub fn base_for<'a>(&'a self, platform: &Platform, creds: &Credentials) -> Result<Cow<'a, Url>, UpstreamError> {
+        match self.0.get(&platform.slug) {
+            Some(base) => Ok(Cow::Borrowed(base)),
+            None => api_base(platform, creds).map(Cow::Owned),
+        }
+    }
+}
+
+/// Whether `haystack` contains `needle` (ASCII, lower case) in any letter case.
+fn contains_ignore_case(haystack: &str, needle: &[u8]) -> bool {
+    haystack.as_bytes().windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Whether a path segment means "this" or "parent" directory: `.` or `..`, with any dot spelled
+/// `%2e` or `%2E`.
+fn is_dot_segment(segment: &str) -> bool {
+    let bytes = segment.as_bytes();
+    let (mut i, mut dots) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'.' {
+            i += 1;
+        } else if bytes.len() - i >= 3 && bytes[i..i + 3].eq_ignore_ascii_case(b"%2e") {
+            i += 3;
+        } else {
+            return false;
+        }
+        dots += 1;
+    }
+    (1..=2).contains(&dots)
+}
+
 /// Joins the caller's raw (still percent-encoded) path and query onto the base, refusing anything
 /// that could leave it: `..` in any spelling, backslashes, `//`, control characters, or a result
-/// whose origin or path prefix differs from the base's.
+/// whose origin or path prefix differs from the base's. The base is an `http(s)` URL without
+/// credentials ([`api_base`] makes sure); the join runs on every passthrough call, so it
+/// allocates only the URL it returns.
 pub fn join(base: &Url, raw_path: &str, raw_query: Option<&str>) -> Result<Url, UpstreamError> {
-    let lowered = raw_path.to_ascii_lowercase();
     if raw_path.starts_with('/') || raw_path.contains("//") {
         return Err(UpstreamError::BadPath("empty segments (`//`) are not allowed"));
     }
-    if raw_path.contains('\\') || lowered.contains("%5c") {
+    if raw_path.contains('\\') || contains_ignore_case(raw_path, b"%5c") {
         return Err(UpstreamError::BadPath("backslashes are not allowed"));
     }
-    if lowered.contains("%2f") {
+    if contains_ignore_case(raw_path, b"%2f") {
         return Err(UpstreamError::BadPath("encoded slashes are not allowed"));
     }
     if raw_path.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#' || b == b'?') {
         return Err(UpstreamError::BadPath("control characters, spaces, `#` and `?` are not allowed in the path"));
     }
-    let decoded_dots = lowered.replace("%2e", ".");
-    if decoded_dots.split('/').any(|seg| seg == "." || seg == "..") {
+    if raw_path.split('/').any(is_dot_segment) {
         return Err(UpstreamError::BadPath("`.` and `..` segments are not allowed"));
     }
-    if lowered.contains("%25") {
+    if raw_path.contains("%25") {
         return Err(UpstreamError::BadPath("double percent-encoding is not allowed"));
     }
     if let Some(q) = raw_query {
@@ -138,21 +186,41 @@ pub fn join(base: &Url, raw_path: &str, raw_query: Option<&str>) -> Result<Url, 
             return Err(UpstreamError::BadPath("control characters, spaces and `#` are not allowed in the query"));
         }
     }
+    if !is_plain_http_base(base) {
+        return Err(UpstreamError::BadBase("not an http(s) base URL without credentials".into()));
+    }
+    // For an http(s) URL without credentials, everything before the path is its origin.
+    let origin = &base[..url::Position::BeforePath];
     let base_path = base.path().trim_end_matches('/');
-    let mut text = format!("{}{}/{}", base.origin().ascii_serialization(), base_path, raw_path);
-    if let Some(q) = raw_query.filter(|q| !q.is_empty()) {
+    let query = raw_query.filter(|q| !q.is_empty());
+    let mut text =
+        String::with_capacity(origin.len() + base_path.len() + 2 + raw_path.len() + query.map_or(0, |q| q.len() + 1));
+    text.push_str(origin);
+    text.push_str(base_path);
+    text.push('/');
+    text.push_str(raw_path);
+    if let Some(q) = query {
         text.push('?');
         text.push_str(q);
     }
     let url = Url::parse(&text).map_err(|_| UpstreamError::BadPath("the path does not form a valid URL"))?;
-    if url.origin() != base.origin() {
+    let same_origin = url.scheme() == base.scheme()
+        && url.host() == base.host()
+        && url.port_or_known_default() == base.port_or_known_default()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !same_origin {
         return Err(UpstreamError::BadPath("the path may not change the upstream host"));
     }
-    let prefix = format!("{base_path}/");
-    if !(url.path() == base_path || url.path().starts_with(&prefix)) {
+    if !url.path().strip_prefix(base_path).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
         return Err(UpstreamError::BadPath("the path may not leave the API base"));
     }
     Ok(url)
+}
+
+/// An `http` or `https` URL with a host and no user name or password.
+fn is_plain_http_base(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && url.has_host() && url.username().is_empty() && url.password().is_none()
 }
 
 /// Puts the credential where the catalog says: headers, query parameters or basic auth.
@@ -239,22 +307,26 @@ pub fn is_public(ip: IpAddr) -> bool {
 /// The operator's allow-list of origins that may resolve to private addresses.
 #[derive(Debug, Clone, Default)]
 pub struct PrivateAllowList {
-    origins: HashSet<String>,
+    origins: Vec<Url>,
     hosts: HashSet<String>,
 }
 
 impl PrivateAllowList {
     pub fn new(origins: &[String]) -> Self {
+        let origins: Vec<Url> = origins.iter().filter_map(|o| Url::parse(o).ok()).filter(|u| u.has_host()).collect();
         let hosts = origins
             .iter()
-            .filter_map(|o| Url::parse(o).ok())
             .filter_map(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase()))
             .collect();
-        PrivateAllowList { origins: origins.iter().cloned().collect(), hosts }
+        PrivateAllowList { origins, hosts }
     }
 
+    /// Whether the URL's origin (scheme, host, port) is allow-listed; compared part by part, as
+    /// it runs on every passthrough call to an IP literal.
     pub fn allows_origin(&self, url: &Url) -> bool {
-        self.origins.contains(&url.origin().ascii_serialization())
+        self.origins.iter().any(|o| {
+            o.scheme() == url.scheme() && o.host() == url.host() && o.port_or_known_default() == url.port_or_known_default()
+        })
     }
 
     /// Refuses a URL whose host is a private IP literal (the resolver never sees those).
@@ -464,6 +536,35 @@ mod tests {
     }
 
     #[test]
+    fn fixed_bases_give_what_api_base_gives() {
+        let vars = portico_catalog::LoadVars { mock_provider_url: Some("http://127.0.0.1:4010".into()) };
+        let catalog = portico_catalog::Catalog::load(&vars, None).unwrap();
+        let fixed = FixedBases::new(catalog.iter().map(|p| p.as_ref()));
+        let zendesk = Credentials::new(BTreeMap::from([("connectionConfig.subdomain".into(), "acme".into())]));
+        let mut parsed_once = 0;
+        for platform in catalog.iter() {
+            for creds in [Credentials::default(), zendesk.clone()] {
+                let direct = api_base(platform, &creds);
+                let cached = fixed.base_for(platform, &creds).map(Cow::into_owned);
+                assert_eq!(cached, direct, "{}", platform.slug);
+            }
+            parsed_once += usize::from(matches!(fixed.base_for(platform, &Credentials::default()), Ok(Cow::Borrowed(_))));
+        }
+        assert!(parsed_once >= 70, "most bases need no settings and are parsed once: {parsed_once}");
+    }
+
+    #[test]
+    fn bases_must_be_plain_http() {
+        for bad in ["ftp://files.example.com/", "https://user:pw@api.example.com/", "file:///etc/passwd", "data:text/plain,x"] {
+            let t = Template::parse(bad).unwrap();
+            assert!(render_url(&t, &Credentials::default()).is_err(), "{bad}");
+            if let Ok(url) = Url::parse(bad) {
+                assert!(join(&url, "x", None).is_err(), "{bad}");
+            }
+        }
+    }
+
+    #[test]
     fn an_at_sign_cannot_become_userinfo() {
         let url = join(&Url::parse("https://api.example.com").unwrap(), "@evil.com/x", None).unwrap();
         assert_eq!(url.host_str(), Some("api.example.com"));
@@ -513,7 +614,44 @@ mod tests {
         assert!(shown.contains("apiKey") && !shown.contains("sekrit-value"), "{shown}");
     }
 
+    /// The join as first written (allocating lowered copies, comparing serialized origins): the
+    /// faster one must accept and build exactly the same URLs.
+    fn reference_join(base: &Url, raw_path: &str, raw_query: Option<&str>) -> Option<Url> {
+        let lowered = raw_path.to_ascii_lowercase();
+        if raw_path.starts_with('/') || raw_path.contains("//") || raw_path.contains('\\') || lowered.contains("%5c") {
+            return None;
+        }
+        if lowered.contains("%2f") || raw_path.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#' || b == b'?') {
+            return None;
+        }
+        if lowered.replace("%2e", ".").split('/').any(|seg| seg == "." || seg == "..") || lowered.contains("%25") {
+            return None;
+        }
+        if raw_query.is_some_and(|q| q.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#')) {
+            return None;
+        }
+        let base_path = base.path().trim_end_matches('/');
+        let mut text = format!("{}{}/{}", base.origin().ascii_serialization(), base_path, raw_path);
+        if let Some(q) = raw_query.filter(|q| !q.is_empty()) {
+            text.push('?');
+            text.push_str(q);
+        }
+        let url = Url::parse(&text).ok()?;
+        let prefix = format!("{base_path}/");
+        (url.origin() == base.origin() && (url.path() == base_path || url.path().starts_with(&prefix))).then_some(url)
+    }
+
     proptest! {
+        #[test]
+        fn join_matches_the_reference(
+            path in "([a-zA-Z0-9_~@:-]{0,4}|%2[eEfF5]|%5[cC]|%25|\\.|/|\\\\|#|\\?| ){0,12}",
+            query in proptest::option::of("[a-z0-9=&%./ #]{0,12}"),
+            base in prop_oneof![Just("https://api.example.com/v2"), Just("https://api.example.com"), Just("http://127.0.0.1:4010/api/")],
+        ) {
+            let base = Url::parse(base).unwrap();
+            prop_assert_eq!(join(&base, &path, query.as_deref()).ok(), reference_join(&base, &path, query.as_deref()));
+        }
+
         /// Whatever the caller sends, an accepted URL stays on the base's origin and under its path.
         #[test]
         fn joined_urls_stay_under_the_base(path in "[a-zA-Z0-9./%@:\\\\_~-]{0,40}", query in proptest::option::of("[a-z0-9=&%./]{0,20}")) {

@@ -5,9 +5,8 @@
 //! The loader, the modal's page shell, its boot script, its CSS and the logos are compiled into
 //! the binary; only the two WASM bundles are read from the site directory.
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -197,15 +196,18 @@ async fn connect_page(Path(link): Path<String>) -> Response {
 }
 
 /// Headers on every response: no MIME sniffing, no referrer leaks, and no framing unless the
-/// route set its own policy (only the modal page does).
-pub async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'none'"));
-        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    }
-    response
+/// route set its own policy (only the modal page does). Plain header layers rather than a
+/// middleware function: they run on every passthrough answer and need no boxed future.
+pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    use tower_http::set_header::SetResponseHeaderLayer;
+    router
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, |response: &Response| {
+            (!response.headers().contains_key(header::CONTENT_SECURITY_POLICY)).then(|| HeaderValue::from_static("DENY"))
+        }))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
 }
