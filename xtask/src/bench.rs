@@ -31,6 +31,16 @@ struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
+        // SIGTERM first: nginx's master then stops its workers, which a SIGKILL would orphan
+        // (still holding the port for the next run).
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).stderr(Stdio::null()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
