@@ -204,18 +204,19 @@ pub fn join(base: &Url, raw_path: &str, raw_query: Option<&str>) -> Result<Url, 
         text.push_str(q);
     }
     let url = Url::parse(&text).map_err(|_| UpstreamError::BadPath("the path does not form a valid URL"))?;
-    let same_origin = url.scheme() == base.scheme()
-        && url.host() == base.host()
-        && url.port_or_known_default() == base.port_or_known_default()
-        && url.username().is_empty()
-        && url.password().is_none();
-    if !same_origin {
+    if !same_origin(&url, base) || !url.username().is_empty() || url.password().is_some() {
         return Err(UpstreamError::BadPath("the path may not change the upstream host"));
     }
     if !url.path().strip_prefix(base_path).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')) {
         return Err(UpstreamError::BadPath("the path may not leave the API base"));
     }
     Ok(url)
+}
+
+/// Whether two URLs share scheme, host and port, compared part by part: it runs on every
+/// passthrough call, where serializing two origins cost more than the comparison.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default()
 }
 
 /// An `http` or `https` URL with a host and no user name or password.
@@ -321,12 +322,9 @@ impl PrivateAllowList {
         PrivateAllowList { origins, hosts }
     }
 
-    /// Whether the URL's origin (scheme, host, port) is allow-listed; compared part by part, as
-    /// it runs on every passthrough call to an IP literal.
+    /// Whether the URL's origin (scheme, host, port) is allow-listed.
     pub fn allows_origin(&self, url: &Url) -> bool {
-        self.origins.iter().any(|o| {
-            o.scheme() == url.scheme() && o.host() == url.host() && o.port_or_known_default() == url.port_or_known_default()
-        })
+        self.origins.iter().any(|o| same_origin(o, url))
     }
 
     /// Refuses a URL whose host is a private IP literal (the resolver never sees those).
