@@ -1,12 +1,13 @@
 //! Endpoints that behave like a difficult provider, for passthrough's tests and benchmarks: large
-//! streamed bodies both ways, slow answers, rate limiting with `Retry-After`, and cookies. All
-//! authenticated like the rest of the mock's API.
+//! streamed bodies both ways, slow answers, rate limiting with `Retry-After`, cookies, and the
+//! caller's connection (to see keep-alive at work). All authenticated like the rest of the mock's
+//! API.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, put};
@@ -24,6 +25,7 @@ pub(crate) fn router() -> Router<MockState> {
         .route("/api/slow", get(slow))
         .route("/api/flaky/{name}", any(flaky))
         .route("/api/cookie", get(cookie))
+        .route("/api/connection", get(connection))
 }
 
 const CHUNK: usize = 64 * 1024;
@@ -126,4 +128,27 @@ async fn cookie(State(state): State<MockState>, headers: HeaderMap) -> Response 
         Json(json!({"cookie": "set"})),
     )
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct ConnectionQuery {
+    /// Answer with `Connection: close`, so the caller's connection ends after this answer.
+    close: Option<bool>,
+}
+
+/// The caller's address (its port tells one kept-alive connection from another).
+async fn connection(
+    State(state): State<MockState>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    Query(q): Query<ConnectionQuery>,
+) -> Response {
+    if let Err(rejection) = authenticate(&state, &headers) {
+        return rejection.into_response();
+    }
+    let mut response = Json(json!({"peer": peer.to_string()})).into_response();
+    if q.close.unwrap_or(false) {
+        response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    }
+    response
 }

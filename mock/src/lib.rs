@@ -97,7 +97,7 @@ impl MockProvider {
         let stats = Arc::new(MockStats::default());
         let app = router(config, stats.clone());
         let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            if let Err(e) = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await {
                 tracing::error!(error = %e, "mock provider stopped");
             }
         });
@@ -140,7 +140,7 @@ async fn index() -> Html<&'static str> {
     Html(
         "<!doctype html><title>Portico mock provider</title><h1>Portico mock provider</h1>\
          <p>A stand-in third-party API for Portico's demo and tests. API: <code>GET /api/me</code>, \
-         <code>GET|POST /api/items</code>, <code>ANY /api/echo</code>, each with \
+         <code>GET|POST /api/items</code>, <code>ANY /api/echo</code>, <code>GET /api/connection</code>, each with \
          <code>Authorization: Bearer &lt;API key or OAuth access token&gt;</code>.</p>\
          <h2>OAuth 2.0</h2><p>Authorization code grant with PKCE (S256), refresh tokens and client \
          credentials. Client: <code>mock_client_demo</code> / <code>mock_secret_demo_2026</code>.</p>\

@@ -84,7 +84,7 @@ async fn mint_token(
     let limit = state.config.rate_limits.tokens_per_minute;
     state
         .rate_limiter
-        .check(&[crate::ratelimit::Limit { bucket: format!("mint:{}", auth.key_id), per_minute: limit }])
+        .check(&state.store, &[crate::ratelimit::Limit { bucket: format!("mint:{}", auth.key_id), per_minute: limit }])
         .await
         .map_err(|e| ApiError::rate_limited("tokens minted with this secret key", e.retry_after_secs))?;
     let identity = Identity::parse(body.identity.as_deref().unwrap_or_default())
@@ -253,7 +253,7 @@ async fn create_connection(
     let limit = state.config.rate_limits.forms_per_minute;
     state
         .rate_limiter
-        .check(&[crate::ratelimit::Limit { bucket: format!("form:{}", token.id), per_minute: limit }])
+        .check(&state.store, &[crate::ratelimit::Limit { bucket: format!("form:{}", token.id), per_minute: limit }])
         .await
         .map_err(|e| ApiError::rate_limited("attempts to connect in this session", e.retry_after_secs))?;
     let view = crate::connections::create_from_form(&state, &token, &body.platform, &body.fields).await?;

@@ -250,7 +250,7 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
             crate::telemetry::init(config.log_format);
             let app = Application::build(config).await?;
             tracing::info!(addr = %app.local_addr(), public_url = %app.state().config.public_url, "portico listening");
-            app.run_until(crate::demo::shutdown_signal()).await?;
+            app.run_on_workers(crate::demo::shutdown_signal()).await?;
         }
         Command::Demo { host_listen, mock_listen } => {
             let config = Config::from_env(true)?;

@@ -141,6 +141,9 @@ pub struct Config {
     pub demo: bool,
     /// `json` or `pretty` log lines.
     pub log_format: LogFormat,
+    /// Threads serving HTTP, each with its own single-threaded runtime (`PORTICO_WORKERS`; by
+    /// default one per core). See [`crate::Application::run_on_workers`].
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -191,6 +194,7 @@ struct FileSettings {
     refresh_sweep_secs: Option<u64>,
     refresh_max_failures: Option<u32>,
     log_format: Option<LogFormat>,
+    workers: Option<usize>,
 }
 
 impl Config {
@@ -397,6 +401,13 @@ impl Config {
             None => file.log_format.unwrap_or(LogFormat::Pretty),
         };
 
+        let workers = match env("PORTICO_WORKERS") {
+            Some(v) => v.parse::<usize>().ok(),
+            None => Some(file.workers.unwrap_or_else(default_workers)),
+        }
+        .filter(|n| (1..=MAX_WORKERS).contains(n))
+        .ok_or_else(|| ConfigError::invalid("PORTICO_WORKERS", &format!("must be a whole number from 1 to {MAX_WORKERS}")))?;
+
         Ok(Config {
             listen,
             public_url,
@@ -418,6 +429,7 @@ impl Config {
             refresh_max_failures,
             demo,
             log_format,
+            workers,
         })
     }
 
@@ -450,8 +462,16 @@ impl Config {
             refresh_max_failures: 3,
             demo: false,
             log_format: LogFormat::Pretty,
+            workers: 1,
         }
     }
+}
+
+const MAX_WORKERS: usize = 1024;
+
+/// One serving thread per core the process may use.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(MAX_WORKERS)
 }
 
 /// `scheme://host[:port]` with no path, lower-cased, no trailing slash.
@@ -556,5 +576,17 @@ mod tests {
         let ok = Config::from_vars(&vars(&[("PORTICO_PUBLIC_URL", "https://X.example/")]), false)
             .unwrap();
         assert_eq!(ok.public_url, "https://x.example");
+    }
+
+    #[test]
+    fn workers_default_to_one_per_core_and_must_be_sensible() {
+        let config = Config::from_vars(&vars(&[]), false).unwrap();
+        assert_eq!(config.workers, std::thread::available_parallelism().unwrap().get());
+        assert_eq!(Config::from_vars(&vars(&[("PORTICO_WORKERS", "3")]), false).unwrap().workers, 3);
+        for bad in ["0", "-1", "two", "1025"] {
+            let err = Config::from_vars(&vars(&[("PORTICO_WORKERS", bad)]), false).unwrap_err();
+            assert_eq!(err.setting, "PORTICO_WORKERS", "{bad:?}");
+            assert!(err.problem.contains("from 1 to 1024"), "{err}");
+        }
     }
 }

@@ -167,7 +167,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> Result<(), anyhow:
         data = data_dir.display(),
     );
     println!("{banner}");
-    app.run_until(shutdown_signal()).await?;
+    app.run_on_workers(shutdown_signal()).await?;
     drop(host);
     drop(mock);
     Ok(())

@@ -47,16 +47,44 @@ use crate::upstream::PrivateAllowList;
 use crate::vault::Vault;
 
 /// Everything a handler may use. Time and randomness come from here so tests control them.
-/// Cloned per request by axum, so it is one `Arc`: a clone is an atomic increment.
+/// Cloned per request by axum, so it is two `Arc`s: a clone is two atomic increments.
 #[derive(Clone)]
-pub struct AppState(Arc<AppStateInner>);
+pub struct AppState {
+    shared: Arc<AppStateInner>,
+    /// For passthrough. Each serving thread has its own (see [`Application::run_on_workers`]),
+    /// so a call and its pooled upstream connection stay on one core.
+    pub passthrough: Arc<upstream::PassthroughClient>,
+    /// The database, for handlers. A serving thread may have a pool of its own (see
+    /// [`Store::for_worker`]); background tasks use the main one, `AppStateInner::store`.
+    pub store: Store,
+}
 
 impl std::ops::Deref for AppState {
     type Target = AppStateInner;
 
     fn deref(&self) -> &AppStateInner {
-        &self.0
+        &self.shared
     }
+}
+
+impl AppState {
+    /// A serving thread's state: a passthrough client (so an upstream connection pool) of its own
+    /// and, where the backend needs it, a database pool of its own, which is also returned so the
+    /// thread can close it when it ends. Called on the thread's runtime.
+    fn for_worker(&self) -> Result<(AppState, Option<Store>), StartupError> {
+        let workers = u32::try_from(self.config.workers).unwrap_or(u32::MAX).max(1);
+        let own_store = self.shared.store.for_worker((store::POSTGRES_CONNECTIONS / workers).max(2));
+        let state = AppState {
+            shared: self.shared.clone(),
+            passthrough: Arc::new(passthrough_client(&self.config, &self.private_allow)?),
+            store: own_store.clone().unwrap_or_else(|| self.shared.store.clone()),
+        };
+        Ok((state, own_store))
+    }
+}
+
+fn passthrough_client(config: &Config, allow: &Arc<PrivateAllowList>) -> Result<upstream::PassthroughClient, StartupError> {
+    upstream::PassthroughClient::new(config, allow.clone()).map_err(|e| StartupError::Tls(e.to_string()))
 }
 
 /// Secret-key rows (with the stored hash) by the presented key's hash.
@@ -69,8 +97,6 @@ pub struct AppStateInner {
     pub catalog: Arc<Catalog>,
     /// For verification requests and token exchanges.
     pub http: reqwest::Client,
-    /// For passthrough.
-    pub passthrough: upstream::PassthroughClient,
     pub private_allow: Arc<PrivateAllowList>,
     /// The catalog's API bases that need no connection settings, parsed once.
     pub api_bases: upstream::FixedBases,
@@ -105,6 +131,8 @@ pub enum StartupError {
     Catalog(#[from] portico_catalog::CatalogError),
     #[error("vault: {0}")]
     Vault(String),
+    #[error("TLS set-up failed: {0}")]
+    Tls(String),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
 }
@@ -179,6 +207,23 @@ async fn check_vault_covers_store(vault: &Vault, store: &Store) -> Result<(), St
     Ok(())
 }
 
+/// Binds the HTTP listener. With several workers each binds a socket of its own to the same
+/// address (`SO_REUSEPORT`): one shared socket would let whichever thread wakes first accept a
+/// whole burst of connections and leave the other cores idle.
+fn bind_listener(addr: SocketAddr, shared_port: bool) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    #[cfg(unix)]
+    {
+        // As `TcpListener::bind` does: a restarted server can bind while old connections linger.
+        socket.set_reuseaddr(true)?;
+        socket.set_reuseport(shared_port)?;
+    }
+    #[cfg(not(unix))]
+    let _ = shared_port;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -196,8 +241,7 @@ impl Application {
         clock: Arc<dyn Clock>,
         entropy: Arc<dyn Entropy>,
     ) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind(config.listen)
-            .await
+        let listener = bind_listener(config.listen, config.workers > 1)
             .map_err(|source| StartupError::Listen { addr: config.listen, source })?;
         let local = listener.local_addr().map_err(|source| StartupError::Listen { addr: config.listen, source })?;
         if config.listen.port() == 0 {
@@ -214,8 +258,7 @@ impl Application {
         tracing::info!(platforms = catalog.len(), "catalog loaded");
         let private_allow = Arc::new(PrivateAllowList::new(&config.passthrough_allow_private));
         let http = upstream::build_client(&config, private_allow.clone());
-        let passthrough = upstream::PassthroughClient::new(&config, private_allow.clone())
-            .map_err(|e| StartupError::Vault(format!("TLS set-up failed: {e}")))?;
+        let passthrough = Arc::new(passthrough_client(&config, &private_allow)?);
         let leptos = LeptosOptions::builder()
             .output_name("portico")
             .site_root(config.site_dir.display().to_string())
@@ -228,13 +271,12 @@ impl Application {
         let key_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
         let connection_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
         let api_bases = upstream::FixedBases::new(catalog.iter().map(|p| p.as_ref()));
-        let state = AppState(Arc::new(AppStateInner {
+        let shared = Arc::new(AppStateInner {
             config: Arc::new(config),
             store,
             vault,
             catalog: Arc::new(catalog),
             http,
-            passthrough,
             private_allow,
             api_bases,
             clock,
@@ -250,7 +292,8 @@ impl Application {
                 clock::random_hex(&OsEntropy, 8)
             ))),
             leptos,
-        }));
+        });
+        let state = AppState { store: shared.store.clone(), shared, passthrough };
         oauth::refresh::spawn_sweep(state.clone());
         let router = build_router(state.clone());
         Ok(Application { listener, router, state })
@@ -271,6 +314,79 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(std::future::pending()).await
+    }
+
+    /// Serves on `config.workers` threads until `shutdown` resolves, the way nginx's workers do:
+    /// each thread runs a single-threaded runtime with a listening socket of its own on the same
+    /// port (`SO_REUSEPORT`: the kernel spreads new connections evenly across them) and a
+    /// passthrough client of its own, and serves its connections to the end. A passthrough call,
+    /// its pooled upstream connection and the answer then stay on one core; on a work-stealing
+    /// runtime they hop between cores, which costs more CPU per call than the call's own work.
+    ///
+    /// On PostgreSQL each thread also has a database pool of its own ([`Store::for_worker`]),
+    /// closed when the thread ends: a connection's socket belongs to the runtime that opened it.
+    /// Background work (the call log's writer, the refresh sweep, rate-limit syncing) stays on the
+    /// runtime that built the application, with the main pool; that runtime must outlive this
+    /// call. With one worker (or off Unix) this is [`Application::run_until`] on the caller's
+    /// runtime.
+    pub async fn run_on_workers(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        let addr = self.local_addr();
+        let listen_error = move |source| StartupError::Listen { addr, source };
+        let workers = self.state.config.workers;
+        if workers <= 1 || cfg!(not(unix)) {
+            return self.run_until(shutdown).await.map_err(listen_error);
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        // A worker that fails stops the others, as the shutdown signal does.
+        let (failed, mut failure) = tokio::sync::mpsc::unbounded_channel::<StartupError>();
+        let mut first_listener = Some(self.listener.into_std().map_err(listen_error)?);
+        let mut threads = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let listener = first_listener.take();
+            let state = self.state.clone();
+            let mut stopped = stopped.clone();
+            let failed = failed.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("portico-w{index}"))
+                .spawn(move || {
+                    let serve = async move {
+                        let (state, own_store) = state.for_worker()?;
+                        let listener = match listener {
+                            Some(listener) => TcpListener::from_std(listener),
+                            None => bind_listener(addr, true),
+                        }
+                        .map_err(listen_error)?;
+                        let served = axum::serve(listener, build_router(state))
+                            .with_graceful_shutdown(async move {
+                                let _ = stopped.wait_for(|stop| *stop).await;
+                            })
+                            .await
+                            .map_err(listen_error);
+                        if let Some(store) = own_store {
+                            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), store.close()).await;
+                        }
+                        served
+                    };
+                    let served = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(listen_error)
+                        .and_then(|runtime| runtime.block_on(serve));
+                    if let Err(e) = served {
+                        let _ = failed.send(e);
+                    }
+                })
+                .map_err(listen_error)?;
+            threads.push(thread);
+        }
+        drop(failed);
+        let result = tokio::select! {
+            () = shutdown => Ok(()),
+            Some(e) = failure.recv() => Err(e),
+        };
+        let _ = stop.send(true);
+        let _ = tokio::task::spawn_blocking(move || threads.into_iter().map(|t| t.join().is_ok()).all(|ok| ok)).await;
+        result
     }
 }
 

@@ -196,7 +196,7 @@ async fn forward(
     if limits.key_per_minute > 0 || limits.connection_per_minute > 0 {
         state
             .rate_limiter
-            .check(&[
+            .check(&state.store, &[
                 Limit { bucket: format!("key:{}", auth.key_id), per_minute: limits.key_per_minute },
                 Limit { bucket: format!("conn:{}", row.id), per_minute: limits.connection_per_minute },
             ])
@@ -270,13 +270,8 @@ async fn forward(
             Outbound::Buffered(bytes) => Body::from(bytes.clone()),
             Outbound::Streamed(stream) => stream.take().unwrap_or_else(Body::empty),
         };
-        let mut request = http::Request::builder()
-            .method(parts.method.clone())
-            .uri(url.as_str())
-            .body(outbound_body)
-            .map_err(ApiError::internal)?;
-        *request.headers_mut() = if may_resend { headers.clone() } else { std::mem::take(&mut headers) };
-        let response = state.passthrough.send(request).await.map_err(|e| {
+        let attempt_headers = if may_resend { headers.clone() } else { std::mem::take(&mut headers) };
+        let response = state.passthrough.send(parts.method.clone(), &url, attempt_headers, outbound_body).await.map_err(|e| {
             let elapsed_ms = started.elapsed().as_millis() as u64;
             match e {
                 upstream::SendError::Timeout => {

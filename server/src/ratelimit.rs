@@ -61,7 +61,9 @@ impl RateLimiter {
     /// Admits one request against every limit, or none: a request refused by one bucket is not
     /// counted in the others. The first time this replica meets a bucket in a window it reads the
     /// shared count (one query per bucket per minute), so what other replicas admitted counts.
-    pub async fn check(&self, limits: &[Limit]) -> Result<(), Exceeded> {
+    /// That query runs on `store`, the caller's (a serving thread's own pool, see
+    /// [`Store::for_worker`]).
+    pub async fn check(&self, store: &Store, limits: &[Limit]) -> Result<(), Exceeded> {
         let now = self.clock.now_ms();
         let window = now.div_euclid(WINDOW_MS);
         let unseen: Vec<&str> = match self.buckets.lock() {
@@ -74,7 +76,7 @@ impl RateLimiter {
             Err(_) => return Ok(()), // a poisoned lock must not take passthrough down
         };
         for name in unseen {
-            let global = match self.store.add_to_rate_counter(name, window * WINDOW_MS, 0).await {
+            let global = match store.add_to_rate_counter(name, window * WINDOW_MS, 0).await {
                 Ok(total) => total,
                 Err(e) => {
                     tracing::warn!(error = %e, "rate-limit read failed; deciding locally");

@@ -20,6 +20,9 @@ use zeroize::Zeroize;
 
 use crate::config::Config;
 
+mod client;
+pub use client::{PassthroughClient, SendError, UpstreamBody};
+
 /// A connection's credentials and settings, as sealed in the vault: `apiKey`, `username`,
 /// `password`, `accessToken`, `connectionConfig.<name>`…  Wiped from memory when dropped; never
 /// printed.
@@ -397,62 +400,6 @@ impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for 
             }
             Ok(usable.into_iter())
         })
-    }
-}
-
-type PassthroughConnector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector<GuardedHyperResolver>>;
-
-/// Passthrough's client: hyper's own, without reqwest's layers (redirect policy, per-request
-/// timers, URL re-parsing), which measured a quarter of a passthrough call's CPU. Follows no
-/// redirects, resolves through the private-address guard, and bounds the wait for the response
-/// headers; the body then streams for as long as it takes.
-#[derive(Clone)]
-pub struct PassthroughClient {
-    client: hyper_util::client::legacy::Client<PassthroughConnector, axum::body::Body>,
-    headers_timeout: std::time::Duration,
-}
-
-/// Why an upstream call failed.
-#[derive(Debug)]
-pub enum SendError {
-    Timeout,
-    PrivateAddress,
-    Unreachable(String),
-}
-
-impl PassthroughClient {
-    pub fn new(config: &Config, allow: Arc<PrivateAllowList>) -> Result<Self, rustls::Error> {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(GuardedHyperResolver { allow });
-        http.enforce_http(false);
-        http.set_connect_timeout(Some(config.passthrough_connect_timeout));
-        http.set_nodelay(true);
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_idle_timeout(std::time::Duration::from_secs(60))
-            .pool_max_idle_per_host(64)
-            .build(https);
-        Ok(PassthroughClient { client, headers_timeout: config.passthrough_timeout })
-    }
-
-    pub async fn send(
-        &self,
-        request: http::Request<axum::body::Body>,
-    ) -> Result<http::Response<hyper::body::Incoming>, SendError> {
-        match tokio::time::timeout(self.headers_timeout, self.client.request(request)).await {
-            Err(_) => Err(SendError::Timeout),
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(e)) => {
-                if refused_private(&e) {
-                    Err(SendError::PrivateAddress)
-                } else {
-                    Err(SendError::Unreachable(e.to_string()))
-                }
-            }
-        }
     }
 }
 

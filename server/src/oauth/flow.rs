@@ -88,7 +88,7 @@ async fn create_attempt(
     crate::authkit::check_parent_origin(&state, &headers, &token).await?;
     state
         .rate_limiter
-        .check(&[crate::ratelimit::Limit {
+        .check(&state.store, &[crate::ratelimit::Limit {
             bucket: format!("form:{}", token.id),
             per_minute: state.config.rate_limits.forms_per_minute,
         }])

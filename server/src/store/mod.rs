@@ -59,6 +59,14 @@ pub struct Store {
     backend: Backend,
 }
 
+/// The size of a process's main pool on PostgreSQL. With several serving threads, each has a pool
+/// of its own besides (see [`Store::for_worker`]), and they share out as many again.
+pub const POSTGRES_CONNECTIONS: u32 = 16;
+
+fn pool_options(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10))
+}
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -79,9 +87,7 @@ impl Store {
             }
         }
         let options = AnyConnectOptions::from_str(url.expose())?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
+        let pool = pool_options(if backend == Backend::Sqlite { 8 } else { POSTGRES_CONNECTIONS })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -99,6 +105,21 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         Ok(Store { pool, backend })
+    }
+
+    /// The store a serving thread of [`crate::Application::run_on_workers`] uses, when it needs
+    /// one of its own: on PostgreSQL a pool of `max_connections` opened lazily on the same
+    /// database (already migrated), because a connection's socket belongs to the runtime that
+    /// opened it and stops working when that thread's runtime ends, while a shared pool would
+    /// hand it to others. On SQLite, `None`: its connections run on threads of their own and any
+    /// runtime can use them.
+    ///
+    /// Must be called on the runtime that will use it (the pool's upkeep task starts there).
+    pub fn for_worker(&self, max_connections: u32) -> Option<Store> {
+        (self.backend == Backend::Postgres).then(|| Store {
+            pool: pool_options(max_connections).connect_lazy_with((*self.pool.connect_options()).clone()),
+            backend: self.backend,
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {

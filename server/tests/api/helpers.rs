@@ -78,7 +78,8 @@ pub struct TestApp {
     pub config: Config,
     /// The running server's state (its vault, catalog, refresh engine…).
     pub state: portico::AppState,
-    server: tokio::task::JoinHandle<()>,
+    server: tokio::task::JoinHandle<Result<(), portico::StartupError>>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Drop for TestApp {
@@ -160,12 +161,25 @@ impl TestApp {
         let url = format!("http://{}", app.local_addr());
         let store = app.state().store.clone();
         let state = app.state().clone();
-        let server = tokio::spawn(async move {
-            let _ = app.run_until_stopped().await;
-        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // As `portico serve` runs it: on `config.workers` threads when there are several.
+        let server = tokio::spawn(app.run_on_workers(async move {
+            let _ = stopped.await;
+        }));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let workspace = create_workspace(&store, "Acme", clock.as_ref()).await;
-        Some(TestApp { url, backend, client, clock, store, mock, dir, workspace, config: base_config, state, server })
+        Some(TestApp { url, backend, client, clock, store, mock, dir, workspace, config: base_config, state, server, stop: Some(stop) })
+    }
+
+    /// Stops the server as a shutdown signal does and waits until it has (at most 10 s).
+    pub async fn stop(&mut self) -> Result<(), portico::StartupError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(10), &mut self.server)
+            .await
+            .expect("the server stops within 10 s")
+            .expect("the server task ends without panicking")
     }
 
     /// Another Portico on the same database, mock provider and clock (a replica, or the same

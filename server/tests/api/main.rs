@@ -17,3 +17,4 @@ mod storage;
 mod upstream;
 mod vault;
 mod web;
+mod workers;

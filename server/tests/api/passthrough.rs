@@ -16,6 +16,7 @@ on_both_backends!(
     a_missing_or_malformed_connection_key_is_400,
     paths_that_leave_the_api_base_are_refused,
     an_action_id_must_match_the_request,
+    upstream_connections_are_kept_alive_and_replaced_when_closed,
 );
 
 fn passthrough(app: &TestApp, method: reqwest::Method, path: &str, secret: &str, connection_key: &str) -> reqwest::RequestBuilder {
@@ -163,4 +164,41 @@ async fn an_action_id_must_match_the_request(app: TestApp) {
         .await
         .unwrap();
     assert_error(unknown, StatusCode::BAD_REQUEST, "unknown_action").await;
+}
+
+/// The mock's view of the upstream connection a call came on.
+async fn upstream_peer(app: &TestApp, secret: &str, connection_key: &str, query: &str) -> String {
+    let response = passthrough(app, reqwest::Method::GET, &format!("connection{query}"), secret, connection_key).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    body["peer"].as_str().expect("the mock names the peer").to_string()
+}
+
+async fn upstream_connections_are_kept_alive_and_replaced_when_closed(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection["key"].as_str().unwrap();
+
+    // One caller at a time: one upstream connection, reused.
+    let first = upstream_peer(&app, &key, ck, "").await;
+    for _ in 0..5 {
+        assert_eq!(upstream_peer(&app, &key, ck, "").await, first, "a new upstream connection for a sequential call");
+    }
+    assert_eq!(app.state.passthrough.idle_connections(), 1);
+
+    // The upstream ends the connection after an answer: the next call gets a new one and works.
+    assert_eq!(upstream_peer(&app, &key, ck, "?close=true").await, first, "answered on the kept-alive connection");
+    let second = upstream_peer(&app, &key, ck, "").await;
+    assert_ne!(second, first, "a connection the upstream closed was used again");
+    assert_eq!(upstream_peer(&app, &key, ck, "").await, second);
+
+    // A caller that leaves before the end of a large answer: that upstream connection is not
+    // pooled half-read (its next answer would start with the rest of this one).
+    let mut download = passthrough(&app, reqwest::Method::GET, "stream/100000000", &key, ck).send().await.unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert!(download.chunk().await.unwrap().is_some());
+    drop(download);
+    let third = upstream_peer(&app, &key, ck, "").await;
+    assert_ne!(third, second, "the half-read connection went back to the pool");
+    assert_eq!(upstream_peer(&app, &key, ck, "").await, third);
 }
