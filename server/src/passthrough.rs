@@ -142,7 +142,7 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let row = match state.connection_cache.get(&cache_key) {
         Some(row) => row,
         None => {
-            let row = std::sync::Arc::new(state.store.find_connection_by_key(&auth.scope, key_text).await?.ok_or_else(not_found)?);
+            let row = std::sync::Arc::new(Box::pin(state.store.find_connection_by_key(&auth.scope, key_text)).await?.ok_or_else(not_found)?);
             state.connection_cache.put(cache_key, row.clone());
             row
         }
@@ -249,7 +249,7 @@ async fn forward(
     let mut body = if body.is_end_stream() {
         Outbound::Empty
     } else if retries > 0 || (has_tokens && small_known_length) {
-        let bytes = axum::body::to_bytes(body, MAX_RETRY_BODY).await.map_err(|_| {
+        let bytes = Box::pin(axum::body::to_bytes(body, MAX_RETRY_BODY)).await.map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "retry_body_too_large",
@@ -296,7 +296,7 @@ async fn forward(
             let rejected = creds.get("accessToken").map(str::to_string);
             tracing::info!("upstream refused the access token; refreshing once");
             drop(response);
-            creds = crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, rejected.as_deref()).await?;
+            creds = Box::pin(crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, rejected.as_deref())).await?;
             (url, headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), forwarded.clone())?;
             continue;
         }

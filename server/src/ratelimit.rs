@@ -76,7 +76,7 @@ impl RateLimiter {
             Err(_) => return Ok(()), // a poisoned lock must not take passthrough down
         };
         for name in unseen {
-            let global = match store.add_to_rate_counter(name, window * WINDOW_MS, 0).await {
+            let global = match Box::pin(store.add_to_rate_counter(name, window * WINDOW_MS, 0)).await {
                 Ok(total) => total,
                 Err(e) => {
                     tracing::warn!(error = %e, "rate-limit read failed; deciding locally");

@@ -112,7 +112,9 @@ pub async fn usable_credentials(
     if !needs_refresh(&creds, rejected, margin, now) {
         return Ok(creds);
     }
-    match refresh(state, scope, &row.id, rejected).await {
+    // Boxed: the refresh's future is large and rarely needed; inline it would weigh on every
+    // passthrough call's future.
+    match Box::pin(refresh(state, scope, &row.id, rejected)).await {
         Ok(fresh) => Ok(fresh),
         Err(e) if rejected.is_none() && !is_expired(&creds, now) && !matches!(e, RefreshError::NeedsReauth | RefreshError::Gone) => {
             tracing::warn!(connection = %row.id, error = %e, "early refresh failed; the current token still works");

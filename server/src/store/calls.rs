@@ -26,6 +26,39 @@ pub struct CallRecord {
 
 const COLUMNS: &str = "id, connection_id, platform, action_id, method, path, status, error_code, attempts, latency_ms, created_at";
 
+/// Rows per INSERT statement of the call log.
+const INSERT_CHUNK: usize = 100;
+const CALL_COLUMNS: usize = 12;
+
+/// The statement for a full chunk, for PostgreSQL (`$n`) and SQLite (`?`).
+static FULL_CHUNK_INSERT: std::sync::LazyLock<[String; 2]> =
+    std::sync::LazyLock::new(|| [insert_calls_sql(INSERT_CHUNK, false), insert_calls_sql(INSERT_CHUNK, true)]);
+
+/// `INSERT … VALUES (…), (…)` for `rows` rows (placeholders as [`Store::insert_calls`] says).
+fn insert_calls_sql(rows: usize, sqlite: bool) -> String {
+    use std::fmt::Write;
+    let mut sql = String::with_capacity(200 + rows * CALL_COLUMNS * 6);
+    sql.push_str(
+        "INSERT INTO passthrough_calls (workspace_id, environment, connection_id, platform, action_id, \
+         method, path, status, error_code, attempts, latency_ms, created_at) VALUES ",
+    );
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..CALL_COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            if sqlite {
+                sql.push('?');
+            } else {
+                let _ = write!(sql, "${}", row * CALL_COLUMNS + column + 1);
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 impl Store {
     /// Inserts a batch: multi-row statements of up to 100 rows in one transaction.
     ///
@@ -33,24 +66,18 @@ impl Store {
     /// linear scan, and the driver asks for every one, which made a 1 200-parameter statement
     /// quadratic (13% of the server's CPU under load, measured with perf).
     pub async fn insert_calls(&self, records: &[CallRecord]) -> Result<(), StoreError> {
-        const COLUMNS_PER_ROW: usize = 12;
         let sqlite = self.backend() == super::Backend::Sqlite;
         let mut tx = self.pool().begin().await?;
-        for chunk in records.chunks(100) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|r| {
-                    let slots: Vec<String> = (1..=COLUMNS_PER_ROW)
-                        .map(|c| if sqlite { "?".to_string() } else { format!("${}", r * COLUMNS_PER_ROW + c) })
-                        .collect();
-                    format!("({})", slots.join(", "))
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO passthrough_calls (workspace_id, environment, connection_id, platform, action_id, \
-                 method, path, status, error_code, attempts, latency_ms, created_at) VALUES {}",
-                rows.join(", ")
-            );
-            let mut query = sqlx::query(&sql);
+        for chunk in records.chunks(INSERT_CHUNK) {
+            // Under load nearly every chunk is full: its statement text is built once.
+            let built;
+            let sql: &str = if chunk.len() == INSERT_CHUNK {
+                &FULL_CHUNK_INSERT[usize::from(sqlite)]
+            } else {
+                built = insert_calls_sql(chunk.len(), sqlite);
+                &built
+            };
+            let mut query = sqlx::query(sql);
             for r in chunk {
                 query = query
                     .bind(r.scope.workspace_id.as_str())
@@ -132,5 +159,20 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insert_statements_number_postgres_placeholders_and_leave_sqlites_anonymous() {
+        let pg = insert_calls_sql(2, false);
+        assert!(pg.ends_with("VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12), ($13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"), "{pg}");
+        let sqlite = insert_calls_sql(1, true);
+        assert!(sqlite.ends_with("VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), "{sqlite}");
+        assert_eq!(FULL_CHUNK_INSERT[1].matches('?').count(), INSERT_CHUNK * CALL_COLUMNS);
+        assert!(FULL_CHUNK_INSERT[0].ends_with(&format!("${})", INSERT_CHUNK * CALL_COLUMNS)));
     }
 }

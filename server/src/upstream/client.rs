@@ -164,7 +164,8 @@ impl PassthroughClient {
         loop {
             let (mut sender, fresh) = match pool.take(Instant::now()) {
                 Some(sender) => (sender, false),
-                None => (self.connect(url).await?, true),
+                // Boxed: connecting is rare and its future large.
+                None => (Box::pin(self.connect(url)).await?, true),
             };
             if let Err(e) = sender.ready().await {
                 if fresh {
