@@ -367,11 +367,14 @@ impl Application {
                         }
                         served
                     };
-                    let served = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(listen_error)
-                        .and_then(|runtime| runtime.block_on(serve));
+                    let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .map_err(listen_error)
+                            .and_then(|runtime| runtime.block_on(serve))
+                    }))
+                    .unwrap_or_else(|_| Err(listen_error(std::io::Error::other(format!("serving thread {index} panicked")))));
                     if let Err(e) = served {
                         let _ = failed.send(e);
                     }
@@ -385,7 +388,8 @@ impl Application {
             Some(e) = failure.recv() => Err(e),
         };
         let _ = stop.send(true);
-        let _ = tokio::task::spawn_blocking(move || threads.into_iter().map(|t| t.join().is_ok()).all(|ok| ok)).await;
+        // Panics were caught in the threads and reported above: joining only waits for them.
+        let _ = tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await;
         result
     }
 }

@@ -88,7 +88,7 @@ async fn every_worker_serves_and_all_stop(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(logged, 200, "the call log has the calls (a page of 200)");
-    assert!(app.store.list_workspaces().await.expect("the store answers").len() >= 1);
+    assert!(!app.store.list_workspaces().await.expect("the store answers").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
