@@ -4,7 +4,8 @@
 //!
 //! Records go through a bounded channel to a writer that inserts them in batches, so logging never
 //! waits on the database inside a call. If the database falls behind and the channel fills,
-//! records are dropped and counted rather than slowing passthrough down.
+//! records are dropped and counted rather than slowing passthrough down. A server that stops
+//! gracefully flushes the log first ([`CallLog::flush`]), so a restart loses no records.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +16,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use portico_wire::ErrorBody;
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,42 +29,73 @@ use crate::AppState;
 const CHANNEL: usize = 10_000;
 const BATCH: usize = 500;
 
+/// What the writer receives: a call to record, or a request to write what it holds now.
+#[allow(clippy::large_enum_variant, reason = "a boxed record would cost an allocation per call; an entry is moved once, into the channel")]
+enum Entry {
+    Call(CallRecord),
+    Flush(oneshot::Sender<()>),
+}
+
 #[derive(Clone)]
 pub struct CallLog {
-    tx: mpsc::Sender<CallRecord>,
+    tx: mpsc::Sender<Entry>,
     dropped: Arc<AtomicU64>,
 }
 
 impl CallLog {
     /// Starts the writer task.
     pub fn spawn(store: Store) -> Self {
-        let (tx, mut rx) = mpsc::channel::<CallRecord>(CHANNEL);
+        let (tx, mut rx) = mpsc::channel::<Entry>(CHANNEL);
         tokio::spawn(async move {
+            let mut received = Vec::with_capacity(BATCH);
             let mut batch = Vec::with_capacity(BATCH);
-            while rx.recv_many(&mut batch, BATCH).await > 0 {
-                // Let a burst gather into one transaction.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(record) => batch.push(record),
-                        Err(_) => break,
+            let mut flushed = Vec::new();
+            while rx.recv_many(&mut received, BATCH).await > 0 {
+                // Let a burst gather into one transaction, unless someone waits for the write.
+                if !received.iter().any(|e| matches!(e, Entry::Flush(_))) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    while received.len() < BATCH {
+                        match rx.try_recv() {
+                            Ok(entry) => received.push(entry),
+                            Err(_) => break,
+                        }
                     }
                 }
-                if let Err(e) = store.insert_calls(&batch).await {
-                    tracing::warn!(error = %e, records = batch.len(), "could not write the passthrough call log");
+                for entry in received.drain(..) {
+                    match entry {
+                        Entry::Call(record) => batch.push(record),
+                        Entry::Flush(done) => flushed.push(done),
+                    }
                 }
-                batch.clear();
+                if !batch.is_empty() {
+                    if let Err(e) = store.insert_calls(&batch).await {
+                        tracing::warn!(error = %e, records = batch.len(), "could not write the passthrough call log");
+                    }
+                    batch.clear();
+                }
+                for done in flushed.drain(..) {
+                    let _ = done.send(());
+                }
             }
         });
         CallLog { tx, dropped: Arc::new(AtomicU64::new(0)) }
     }
 
     pub fn record(&self, record: CallRecord) {
-        if self.tx.try_send(record).is_err() {
+        if self.tx.try_send(Entry::Call(record)).is_err() {
             let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             if dropped.is_power_of_two() {
                 tracing::warn!(dropped, "the passthrough call log is falling behind; records dropped");
             }
+        }
+    }
+
+    /// Waits until every call recorded before this one is written (or its write failed): a
+    /// server that stops calls it so a graceful shutdown loses no records.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.tx.send(Entry::Flush(done)).await.is_ok() {
+            let _ = written.await;
         }
     }
 }

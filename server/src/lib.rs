@@ -207,6 +207,13 @@ async fn check_vault_covers_store(vault: &Vault, store: &Store) -> Result<(), St
     Ok(())
 }
 
+/// Waits (at most 10 s) for the call log to write the calls served so far.
+async fn flush_call_log(state: &AppState) {
+    if tokio::time::timeout(std::time::Duration::from_secs(10), state.call_log.flush()).await.is_err() {
+        tracing::warn!("the passthrough call log did not finish writing within 10 s of shutdown");
+    }
+}
+
 /// Binds the HTTP listener. With several workers each binds a socket of its own to the same
 /// address (`SO_REUSEPORT`): one shared socket would let whichever thread wakes first accept a
 /// whole burst of connections and leave the other cores idle.
@@ -307,9 +314,12 @@ impl Application {
         &self.state
     }
 
-    /// Serves until the future `shutdown` resolves.
+    /// Serves until the future `shutdown` resolves, then lets the calls in flight finish and the
+    /// call log write what it holds.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        flush_call_log(&self.state).await;
+        served
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -390,6 +400,7 @@ impl Application {
         let _ = stop.send(true);
         // Panics were caught in the threads and reported above: joining only waits for them.
         let _ = tokio::task::spawn_blocking(move || threads.into_iter().for_each(|t| drop(t.join()))).await;
+        flush_call_log(&self.state).await;
         result
     }
 }

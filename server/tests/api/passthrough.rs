@@ -17,6 +17,7 @@ on_both_backends!(
     paths_that_leave_the_api_base_are_refused,
     an_action_id_must_match_the_request,
     upstream_connections_are_kept_alive_and_replaced_when_closed,
+    a_graceful_stop_writes_every_logged_call,
 );
 
 fn passthrough(app: &TestApp, method: reqwest::Method, path: &str, secret: &str, connection_key: &str) -> reqwest::RequestBuilder {
@@ -201,4 +202,19 @@ async fn upstream_connections_are_kept_alive_and_replaced_when_closed(app: TestA
     let third = upstream_peer(&app, &key, ck, "").await;
     assert_ne!(third, second, "the half-read connection went back to the pool");
     assert_eq!(upstream_peer(&app, &key, ck, "").await, third);
+}
+
+async fn a_graceful_stop_writes_every_logged_call(mut app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection["key"].as_str().unwrap();
+    for _ in 0..25 {
+        let response = passthrough(&app, reqwest::Method::GET, "me", &key, ck).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    app.stop().await.expect("the server stops cleanly");
+    // No waiting: stopping flushed the log (it writes in batches behind the calls).
+    let scope = app.workspace.scope(portico::tenancy::Environment::Test);
+    let logged = app.store.list_calls(&scope, None, None, 100).await.unwrap();
+    assert_eq!(logged.len(), 25, "calls missing from the log after a graceful stop");
 }
