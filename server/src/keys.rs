@@ -111,10 +111,10 @@ impl FromRequestParts<AppState> for SecretKeyAuth {
         let found = match state.key_cache.get(&presented.hash) {
             Some(found) => found,
             None => {
-                let found =
-                    // Boxed, as other rare paths on passthrough's way are: inline, their futures would make
-                // every call's future (moved a few times per call) kilobytes larger.
-                std::sync::Arc::new(Box::pin(state.store.find_secret_key_by_hash(&presented.hash)).await?.ok_or_else(invalid)?);
+                // Boxed, as other rare paths on passthrough's way are: inline, their futures would
+                // make every call's future (moved a few times per call) kilobytes larger.
+                let found = Box::pin(state.store.find_secret_key_by_hash(&presented.hash)).await?.ok_or_else(invalid)?;
+                let found = std::sync::Arc::new(found);
                 state.key_cache.put(presented.hash, found.clone());
                 found
             }

@@ -233,7 +233,6 @@ fn bind_listener(addr: SocketAddr, shared_port: bool) -> std::io::Result<TcpList
 
 pub struct Application {
     listener: TcpListener,
-    router: Router,
     state: AppState,
 }
 
@@ -302,8 +301,7 @@ impl Application {
         });
         let state = AppState { store: shared.store.clone(), shared, passthrough };
         oauth::refresh::spawn_sweep(state.clone());
-        let router = build_router(state.clone());
-        Ok(Application { listener, router, state })
+        Ok(Application { listener, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -317,7 +315,7 @@ impl Application {
     /// Serves until the future `shutdown` resolves, then lets the calls in flight finish and the
     /// call log write what it holds.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(self.listener, build_router(self.state.clone())).with_graceful_shutdown(shutdown).await;
         flush_call_log(&self.state).await;
         served
     }

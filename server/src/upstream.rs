@@ -341,33 +341,41 @@ impl PrivateAllowList {
     }
 }
 
-/// Resolves names, then drops private addresses unless the host is allow-listed: checking the
+/// Resolves `name`, then drops private addresses unless the host is allow-listed: checking the
 /// address actually connected to defeats DNS rebinding, which a check of the name alone misses.
+/// Behind both clients' resolvers.
+fn resolve_guarded(allow: &PrivateAllowList, name: &str) -> impl std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'static {
+    let host = name.to_ascii_lowercase();
+    let allowed = allow.hosts.contains(&host);
+    async move {
+        let addrs = tokio::net::lookup_host((host.as_str(), 0)).await?;
+        let usable: Vec<SocketAddr> = addrs.filter(|a| allowed || is_public(a.ip())).collect();
+        if usable.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("{host} resolves only to private addresses"),
+            ));
+        }
+        Ok(usable)
+    }
+}
+
+/// The guard as reqwest's resolver, for verification requests and token exchanges.
 struct GuardedResolver {
     allow: Arc<PrivateAllowList>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_ascii_lowercase();
-        let allowed = self.allow.hosts.contains(&host);
+        let resolving = resolve_guarded(&self.allow, name.as_str());
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let usable: Vec<SocketAddr> =
-                addrs.into_iter().filter(|a| allowed || is_public(a.ip())).collect();
-            if usable.is_empty() {
-                let err = std::io::Error::new(
-                    std::io::ErrorKind::PermissionDenied,
-                    format!("{host} resolves only to private addresses"),
-                );
-                return Err(Box::new(err) as Box<dyn std::error::Error + Send + Sync>);
-            }
+            let usable = resolving.await.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
             Ok(Box::new(usable.into_iter()) as Addrs)
         })
     }
 }
 
-/// The same guard as a hyper resolver, for the passthrough client.
+/// The guard as a hyper resolver, for the passthrough client.
 #[derive(Clone)]
 pub struct GuardedHyperResolver {
     allow: Arc<PrivateAllowList>,
@@ -383,19 +391,8 @@ impl tower_service::Service<hyper_util::client::legacy::connect::dns::Name> for 
     }
 
     fn call(&mut self, name: hyper_util::client::legacy::connect::dns::Name) -> Self::Future {
-        let host = name.as_str().to_ascii_lowercase();
-        let allowed = self.allow.hosts.contains(&host);
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let usable: Vec<SocketAddr> = addrs.into_iter().filter(|a| allowed || is_public(a.ip())).collect();
-            if usable.is_empty() {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::PermissionDenied,
-                    format!("{host} resolves only to private addresses"),
-                ));
-            }
-            Ok(usable.into_iter())
-        })
+        let resolving = resolve_guarded(&self.allow, name.as_str());
+        Box::pin(async move { Ok(resolving.await?.into_iter()) })
     }
 }
 

@@ -60,12 +60,19 @@ struct IdleConnection {
     since: Instant,
 }
 
+impl IdleConnection {
+    /// Still open, and idle for less than [`IDLE_TIMEOUT`].
+    fn usable(&self, now: Instant) -> bool {
+        !self.sender.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
+    }
+}
+
 impl OriginPool {
     /// The most recently returned open connection, if any.
     fn take(&self, now: Instant) -> Option<SendRequest<Body>> {
         let mut idle = self.idle.lock().ok()?;
         while let Some(connection) = idle.pop() {
-            if !connection.sender.is_closed() && now.duration_since(connection.since) < IDLE_TIMEOUT {
+            if connection.usable(now) {
                 return Some(connection.sender);
             }
         }
@@ -78,7 +85,7 @@ impl OriginPool {
         }
         let now = Instant::now();
         if let Ok(mut idle) = self.idle.lock() {
-            idle.retain(|c| !c.sender.is_closed() && now.duration_since(c.since) < IDLE_TIMEOUT);
+            idle.retain(|c| c.usable(now));
             if idle.len() < MAX_IDLE_PER_ORIGIN {
                 idle.push(IdleConnection { sender, since: now });
             }
@@ -89,7 +96,7 @@ impl OriginPool {
     fn sweep(&self, now: Instant) -> bool {
         match self.idle.lock() {
             Ok(mut idle) => {
-                idle.retain(|c| !c.sender.is_closed() && now.duration_since(c.since) < IDLE_TIMEOUT);
+                idle.retain(|c| c.usable(now));
                 !idle.is_empty()
             }
             Err(_) => false,
