@@ -120,10 +120,7 @@ pub struct FieldError {
 impl Platform {
     /// Checks submitted form values against the form: every required field present, no unknown
     /// field, each value within bounds and matching its pattern. Returns the trimmed values.
-    pub fn check_form(
-        &self,
-        values: &BTreeMap<String, String>,
-    ) -> Result<BTreeMap<String, String>, Vec<FieldError>> {
+    pub fn check_form(&self, values: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut clean = BTreeMap::new();
         for name in values.keys() {
@@ -154,11 +151,7 @@ impl Platform {
             }
             if let Some(re) = pattern {
                 if !re.is_match(value) {
-                    let hint = field
-                        .example
-                        .as_deref()
-                        .map(|e| format!(" (it looks like {e})"))
-                        .unwrap_or_default();
+                    let hint = field.example.as_deref().map(|e| format!(" (it looks like {e})")).unwrap_or_default();
                     errors.push(FieldError {
                         field: field.name.clone(),
                         message: format!("{} does not have the expected format{hint}", field.label),
@@ -374,12 +367,7 @@ const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OP
 
 /// Parses and validates one platform file. `file` names it in errors (`github.toml`); the slug
 /// inside must equal the file's stem.
-pub fn parse_platform(
-    file: &str,
-    text: &str,
-    vars: &LoadVars,
-    source: Source,
-) -> Result<Platform, CatalogError> {
+pub fn parse_platform(file: &str, text: &str, vars: &LoadVars, source: Source) -> Result<Platform, CatalogError> {
     let fail = |message: String| CatalogError { file: file.to_string(), line: None, message };
     let raw: PlatformFile = toml::from_str(text).map_err(|e| CatalogError {
         file: file.to_string(),
@@ -427,9 +415,10 @@ pub fn parse_platform(
             return Err(fail(format!("form.fields[{i}].name `{}` is defined twice", f.name)));
         }
         let pattern = match &f.pattern {
-            Some(p) => Some(Regex::new(&format!("^(?:{p})$")).map_err(|e| {
-                fail(format!("form.fields[{i}].pattern does not compile: {e}"))
-            })?),
+            Some(p) => Some(
+                Regex::new(&format!("^(?:{p})$"))
+                    .map_err(|e| fail(format!("form.fields[{i}].pattern does not compile: {e}")))?,
+            ),
             None => None,
         };
         patterns.push(pattern);
@@ -516,20 +505,13 @@ pub fn parse_platform(
                 .ok_or_else(|| fail("auth.token_url is required for OAuth platforms".into()))?;
             let authorization_url = match (&raw.auth.authorization_url, kind) {
                 (Some(u), _) => Some(url_template("auth.authorization_url", u)?),
-                (None, AuthKind::Oauth2) => {
-                    return Err(fail("auth.authorization_url is required for oauth2".into()))
-                }
+                (None, AuthKind::Oauth2) => return Err(fail("auth.authorization_url is required for oauth2".into())),
                 (None, _) => None,
             };
             Some(OAuth {
                 authorization_url,
                 token_url: url_template("auth.token_url", token_url)?,
-                revoke_url: raw
-                    .auth
-                    .revoke_url
-                    .as_deref()
-                    .map(|u| url_template("auth.revoke_url", u))
-                    .transpose()?,
+                revoke_url: raw.auth.revoke_url.as_deref().map(|u| url_template("auth.revoke_url", u)).transpose()?,
                 scopes: raw.auth.scopes,
                 scope_separator: raw.auth.scope_separator.unwrap_or_else(|| " ".into()),
                 authorization_params: raw.auth.authorization_params,
@@ -544,9 +526,7 @@ pub fn parse_platform(
         if !is_header_name(name) {
             return Err(fail(format!("inject.headers: `{name}` is not a valid header name")));
         }
-        inject
-            .headers
-            .push((name.to_ascii_lowercase(), template(&format!("inject.headers.{name}"), value)?));
+        inject.headers.push((name.to_ascii_lowercase(), template(&format!("inject.headers.{name}"), value)?));
     }
     for (name, value) in &raw.inject.query {
         inject.query.push((name.clone(), template(&format!("inject.query.{name}"), value)?));
@@ -587,8 +567,7 @@ pub fn parse_platform(
     for (i, a) in raw.actions.into_iter().enumerate() {
         let prefix = format!("{slug}.");
         let ok_id = a.id.strip_prefix(&prefix).is_some_and(|rest| {
-            !rest.is_empty()
-                && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         });
         if !ok_id {
             return Err(fail(format!(
@@ -604,10 +583,7 @@ pub fn parse_platform(
             return Err(fail(format!("actions[{i}].method `{}` is not an HTTP method", a.method)));
         }
         if !a.path.starts_with('/') || a.path.contains("..") || a.path.contains('?') {
-            return Err(fail(format!(
-                "actions[{i}].path `{}` must start with `/` and hold no `..` or query",
-                a.path
-            )));
+            return Err(fail(format!("actions[{i}].path `{}` must start with `/` and hold no `..` or query", a.path)));
         }
         // Passthrough matches `{param}` against exactly one path segment, so a parameter sharing
         // a segment with text (`/tickets/{id}.json`) could never match a request.
@@ -669,8 +645,7 @@ fn is_identifier(s: &str) -> bool {
 }
 
 fn is_header_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 #[cfg(test)]

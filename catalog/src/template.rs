@@ -77,17 +77,12 @@ impl Template {
 
     /// Renders with values from `lookup`; a variable without a value is an error, never an
     /// empty string (an empty `Bearer ` header would be a confusing upstream 401).
-    pub fn render<'a>(
-        &self,
-        lookup: impl Fn(&str) -> Option<&'a str>,
-    ) -> Result<String, TemplateError> {
+    pub fn render<'a>(&self, lookup: impl Fn(&str) -> Option<&'a str>) -> Result<String, TemplateError> {
         let mut out = String::with_capacity(self.source.len() + 32);
         for segment in &self.segments {
             match segment {
                 Segment::Literal(text) => out.push_str(text),
-                Segment::Var(name) => {
-                    out.push_str(lookup(name).ok_or_else(|| TemplateError::Missing(name.clone()))?)
-                }
+                Segment::Var(name) => out.push_str(lookup(name).ok_or_else(|| TemplateError::Missing(name.clone()))?),
             }
         }
         Ok(out)
@@ -131,10 +126,7 @@ mod tests {
         assert_eq!(t.render(|n| (n == "apiKey").then_some("k1")).unwrap(), "Bearer k1");
         let t = Template::parse("https://${connectionConfig.subdomain}.zendesk.com/api/v2").unwrap();
         assert_eq!(t.variables().collect::<Vec<_>>(), ["connectionConfig.subdomain"]);
-        assert_eq!(
-            t.render(|_| Some("acme")).unwrap(),
-            "https://acme.zendesk.com/api/v2"
-        );
+        assert_eq!(t.render(|_| Some("acme")).unwrap(), "https://acme.zendesk.com/api/v2");
     }
 
     #[test]

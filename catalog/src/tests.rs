@@ -60,10 +60,7 @@ fn parses_a_complete_api_key_platform() {
     assert_eq!(p.logo, "acme.svg");
     assert_eq!(p.inject.headers[0].0, "authorization", "header names are lower-cased");
     assert_eq!(p.actions[0].method, "GET", "methods are upper-cased");
-    let rendered = p
-        .api_base_url
-        .render(|n| (n == "connectionConfig.subdomain").then_some("eu"))
-        .unwrap();
+    let rendered = p.api_base_url.render(|n| (n == "connectionConfig.subdomain").then_some("eu")).unwrap();
     assert_eq!(rendered, "https://eu.acme.example/api");
 }
 
@@ -100,8 +97,7 @@ fn templates_may_only_use_defined_fields() {
 #[test]
 fn urls_must_be_absolute_https() {
     for bad in ["http://acme.example/api", "/api", "ftp://acme.example"] {
-        let text = API_KEY_PLATFORM
-            .replace("https://${connectionConfig.subdomain}.acme.example/api", bad);
+        let text = API_KEY_PLATFORM.replace("https://${connectionConfig.subdomain}.acme.example/api", bad);
         let err = parse("acme.toml", &text).unwrap_err();
         assert!(err.message.contains("api_base_url"), "{bad}: {err}");
     }
@@ -145,10 +141,7 @@ fn check_form_accepts_good_values_and_trims_them() {
 #[test]
 fn check_form_names_every_problem() {
     let p = parse("acme.toml", API_KEY_PLATFORM).unwrap();
-    let values = BTreeMap::from([
-        ("apiKey".to_string(), "wrong".to_string()),
-        ("token".to_string(), "x".to_string()),
-    ]);
+    let values = BTreeMap::from([("apiKey".to_string(), "wrong".to_string()), ("token".to_string(), "x".to_string())]);
     let errors = p.check_form(&values).unwrap_err();
     let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["token", "apiKey", "connectionConfig.subdomain"]);

@@ -10,22 +10,91 @@ use portico_wire::AuthKind;
 
 /// The platforms the product promises (issue 5), by slug.
 const REQUIRED: [&str; 60] = [
-    "gmail", "google-calendar", "google-drive", "google-sheets", "outlook", "microsoft-teams",
-    "slack", "github", "gitlab", "bitbucket", "notion", "hubspot", "salesforce", "quickbooks",
-    "xero", "stripe", "shopify", "zendesk", "intercom", "asana", "linear", "jira", "confluence",
-    "clickup", "monday", "airtable", "dropbox", "box", "zoom", "calendly", "mailchimp", "sendgrid",
-    "twilio", "pipedrive", "attio", "discord", "figma", "typeform", "docusign", "freshdesk",
-    "openai", "anthropic", "exa", "resend", "pagerduty", "sentry", "vercel", "cloudflare",
-    "datadog", "mixpanel", "klaviyo", "webflow", "linkedin", "reddit", "spotify", "youtube",
-    "greenhouse", "lever", "bamboohr", "gusto",
+    "gmail",
+    "google-calendar",
+    "google-drive",
+    "google-sheets",
+    "outlook",
+    "microsoft-teams",
+    "slack",
+    "github",
+    "gitlab",
+    "bitbucket",
+    "notion",
+    "hubspot",
+    "salesforce",
+    "quickbooks",
+    "xero",
+    "stripe",
+    "shopify",
+    "zendesk",
+    "intercom",
+    "asana",
+    "linear",
+    "jira",
+    "confluence",
+    "clickup",
+    "monday",
+    "airtable",
+    "dropbox",
+    "box",
+    "zoom",
+    "calendly",
+    "mailchimp",
+    "sendgrid",
+    "twilio",
+    "pipedrive",
+    "attio",
+    "discord",
+    "figma",
+    "typeform",
+    "docusign",
+    "freshdesk",
+    "openai",
+    "anthropic",
+    "exa",
+    "resend",
+    "pagerduty",
+    "sentry",
+    "vercel",
+    "cloudflare",
+    "datadog",
+    "mixpanel",
+    "klaviyo",
+    "webflow",
+    "linkedin",
+    "reddit",
+    "spotify",
+    "youtube",
+    "greenhouse",
+    "lever",
+    "bamboohr",
+    "gusto",
 ];
 
 /// The 20 most used platforms (docs/catalog.md lists the same), which carry at least five
 /// actions each.
 const MOST_USED: [&str; 20] = [
-    "gmail", "google-calendar", "google-drive", "google-sheets", "outlook", "microsoft-teams",
-    "slack", "github", "notion", "hubspot", "salesforce", "stripe", "shopify", "zendesk",
-    "intercom", "jira", "asana", "zoom", "airtable", "openai",
+    "gmail",
+    "google-calendar",
+    "google-drive",
+    "google-sheets",
+    "outlook",
+    "microsoft-teams",
+    "slack",
+    "github",
+    "notion",
+    "hubspot",
+    "salesforce",
+    "stripe",
+    "shopify",
+    "zendesk",
+    "intercom",
+    "jira",
+    "asana",
+    "zoom",
+    "airtable",
+    "openai",
 ];
 
 fn vars() -> LoadVars {
@@ -192,7 +261,11 @@ fn the_parser_checks_every_builtin_file_for_undefined_template_fields() {
     for (path, text) in platform_files() {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
         let sabotaged = if text.contains("\n[inject.headers]\n") {
-            text.replacen("\n[inject.headers]\n", "\n[inject.headers]\nx-sabotage = \"${connectionConfig.notInTheForm}\"\n", 1)
+            text.replacen(
+                "\n[inject.headers]\n",
+                "\n[inject.headers]\nx-sabotage = \"${connectionConfig.notInTheForm}\"\n",
+                1,
+            )
         } else {
             format!("{text}\n[inject.headers]\nx-sabotage = \"${{connectionConfig.notInTheForm}}\"\n")
         };
@@ -256,16 +329,9 @@ fn every_platform_has_a_logo_file() {
 #[test]
 fn categories_come_from_the_documented_set() {
     let doc = std::fs::read_to_string(manifest_dir().join("../docs/catalog.md")).expect("docs/catalog.md");
-    let section = doc
-        .split("## Categories")
-        .nth(1)
-        .expect("docs/catalog.md has a Categories section");
+    let section = doc.split("## Categories").nth(1).expect("docs/catalog.md has a Categories section");
     let section = section.split("\n## ").next().unwrap_or(section);
-    let documented: BTreeSet<&str> = section
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .collect();
+    let documented: BTreeSet<&str> = section.split('`').skip(1).step_by(2).collect();
     for p in catalog().iter() {
         for c in &p.categories {
             assert!(documented.contains(c.as_str()), "{}: category `{c}` is not in docs/catalog.md", p.slug);

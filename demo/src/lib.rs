@@ -185,11 +185,7 @@ async fn page(State(state): State<HostState>, Query(q): Query<UserQuery>) -> Htm
             format!("<option value=\"{u}\"{selected}>{u}</option>")
         })
         .collect();
-    Html(
-        PAGE.replace("{{PORTICO}}", &state.config.portico_url)
-            .replace("{{USER}}", &user)
-            .replace("{{USERS}}", &users),
-    )
+    Html(PAGE.replace("{{PORTICO}}", &state.config.portico_url).replace("{{USER}}", &user).replace("{{USERS}}", &users))
 }
 
 const PAGE: &str = r##"<!doctype html>

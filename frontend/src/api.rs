@@ -31,10 +31,7 @@ impl Failure {
     }
 
     pub(crate) fn network() -> Self {
-        Failure::new(
-            "network_error",
-            "We could not reach the server. Check your internet connection and try again.",
-        )
+        Failure::new("network_error", "We could not reach the server. Check your internet connection and try again.")
     }
 }
 
@@ -47,9 +44,10 @@ pub struct Api {
 
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
     if response.ok() {
-        return response.json::<T>().await.map_err(|_| {
-            Failure::new("bad_response", "The server sent an answer we could not read. Try again.")
-        });
+        return response
+            .json::<T>()
+            .await
+            .map_err(|_| Failure::new("bad_response", "The server sent an answer we could not read. Try again."));
     }
     let status = response.status();
     match response.json::<ErrorBody>().await {
@@ -71,11 +69,8 @@ impl Api {
     }
 
     pub async fn session(&self) -> Result<SessionView, Failure> {
-        let response = self
-            .authorize(Request::get("/v1/authkit/session"))
-            .send()
-            .await
-            .map_err(|_| Failure::network())?;
+        let response =
+            self.authorize(Request::get("/v1/authkit/session")).send().await.map_err(|_| Failure::network())?;
         decode(response).await
     }
 

@@ -17,7 +17,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use portico_wire::{message, AuthKind, ConnectionView, CreateConnectionRequest, FormField, IntegrationCard, SessionView};
+use portico_wire::{
+    message, AuthKind, ConnectionView, CreateConnectionRequest, FormField, IntegrationCard, SessionView,
+};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -33,10 +35,17 @@ enum Screen {
     List,
     Form(IntegrationCard),
     /// An OAuth sign-in; `reconnect` is the id of the connection it repairs.
-    OAuth { card: IntegrationCard, reconnect: Option<String>, stage: OAuthStage },
+    OAuth {
+        card: IntegrationCard,
+        reconnect: Option<String>,
+        stage: OAuthStage,
+    },
     /// Back from a same-window sign-in: asking the server how it ended.
     Resuming,
-    Connected { connection: ConnectionView, name: String },
+    Connected {
+        connection: ConnectionView,
+        name: String,
+    },
     Failed(Failure),
     /// Page mode, after the user closed: nothing left to do here.
     Closed,
@@ -238,9 +247,8 @@ fn App() -> impl IntoView {
         }
     });
 
-    let subtitle = move || {
-        modal.session.with(|s| s.as_ref().map(|s| format!("for {}", s.workspace_name))).unwrap_or_default()
-    };
+    let subtitle =
+        move || modal.session.with(|s| s.as_ref().map(|s| format!("for {}", s.workspace_name))).unwrap_or_default();
     view! {
         <div class="pm-backdrop">
             <div class="pm-dialog" role="dialog" aria-modal="true" aria-labelledby="pm-title">

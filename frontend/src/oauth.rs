@@ -28,7 +28,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api::{Api, Failure};
-use crate::{Mode, Modal, Screen};
+use crate::{Modal, Mode, Screen};
 
 /// The window name, so a second sign-in reuses the first one's window instead of stacking them.
 const POPUP_NAME: &str = "portico-oauth";
@@ -242,7 +242,10 @@ impl Modal {
         };
         self.oauth.update_value(|f| f.popup = Some(popup.clone()));
         let Some(api) = self.api.get_value() else {
-            self.oauth_failed(generation, Failure::new("token_missing", "This session has ended — close this window and try again."));
+            self.oauth_failed(
+                generation,
+                Failure::new("token_missing", "This session has ended — close this window and try again."),
+            );
             return;
         };
         self.oauth_screen(OAuthStage::Waiting);
@@ -292,7 +295,10 @@ impl Modal {
             return;
         };
         let Some(api) = self.api.get_value() else {
-            self.oauth_failed(generation, Failure::new("token_missing", "This session has ended — close this window and try again."));
+            self.oauth_failed(
+                generation,
+                Failure::new("token_missing", "This session has ended — close this window and try again."),
+            );
             return;
         };
         self.oauth_screen(OAuthStage::Redirecting);
@@ -317,7 +323,10 @@ impl Modal {
                             generation,
                             Failure::new(
                                 "redirect_failed",
-                                &format!("This page did not go on to {}'s sign-in. Reload the page and try again.", card.name),
+                                &format!(
+                                    "This page did not go on to {}'s sign-in. Reload the page and try again.",
+                                    card.name
+                                ),
                             ),
                         );
                     }
@@ -412,7 +421,10 @@ impl Modal {
                         Some(connection) => self.oauth_succeeded(generation, connection),
                         None => self.oauth_failed(
                             generation,
-                            Failure::new("bad_response", "The server said the sign-in worked but sent no connection. Try again."),
+                            Failure::new(
+                                "bad_response",
+                                "The server said the sign-in worked but sent no connection. Try again.",
+                            ),
                         ),
                     }
                     return;
@@ -427,7 +439,10 @@ impl Modal {
                     let name = self.card_name();
                     self.oauth_failed(
                         generation,
-                        Failure::new("oauth_incomplete", &format!("The sign-in to {name} was not finished. Try again.")),
+                        Failure::new(
+                            "oauth_incomplete",
+                            &format!("The sign-in to {name} was not finished. Try again."),
+                        ),
                     );
                     return;
                 }
@@ -451,7 +466,9 @@ impl Modal {
         }
         let card = self
             .session
-            .with_untracked(|s| s.as_ref().and_then(|s| s.integrations.iter().find(|c| c.platform == platform).cloned()))
+            .with_untracked(|s| {
+                s.as_ref().and_then(|s| s.integrations.iter().find(|c| c.platform == platform).cloned())
+            })
             .unwrap_or_else(|| IntegrationCard {
                 platform: platform.to_string(),
                 name: platform.to_string(),
@@ -519,14 +536,16 @@ impl Modal {
         let part = |name: &str| js_sys::Reflect::get(&data, &JsValue::from_str(name)).ok().filter(|v| v.is_object());
         match field(&data, "status").as_deref() {
             Some("succeeded") => {
-                let text = part("connection").and_then(|c| js_sys::JSON::stringify(&c).ok()).and_then(|s| s.as_string());
+                let text =
+                    part("connection").and_then(|c| js_sys::JSON::stringify(&c).ok()).and_then(|s| s.as_string());
                 // Without a readable connection, the server's record (polled) decides.
                 if let Some(connection) = text.and_then(|t| serde_json::from_str::<ConnectionView>(&t).ok()) {
                     self.oauth_succeeded(generation, connection);
                 }
             }
             Some("failed") => {
-                let error = part("error").and_then(|e| Some(ErrorDetail { code: field(&e, "code")?, message: field(&e, "message")? }));
+                let error = part("error")
+                    .and_then(|e| Some(ErrorDetail { code: field(&e, "code")?, message: field(&e, "message")? }));
                 self.oauth_failed(generation, failure_from(error, &self.card_name()));
             }
             // Anything else: the server's record, polled, decides.

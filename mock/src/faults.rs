@@ -123,10 +123,7 @@ async fn cookie(State(state): State<MockState>, headers: HeaderMap) -> Response 
     if let Err(rejection) = authenticate(&state, &headers) {
         return rejection.into_response();
     }
-    (
-        [(header::SET_COOKIE, "mock_session=abc123; Path=/; HttpOnly; SameSite=Lax")],
-        Json(json!({"cookie": "set"})),
-    )
+    ([(header::SET_COOKIE, "mock_session=abc123; Path=/; HttpOnly; SameSite=Lax")], Json(json!({"cookie": "set"})))
         .into_response()
 }
 

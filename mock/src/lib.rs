@@ -262,11 +262,7 @@ async fn list_items(State(state): State<MockState>, headers: HeaderMap) -> Respo
     }
 }
 
-async fn create_item(
-    State(state): State<MockState>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
+async fn create_item(State(state): State<MockState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let key = match authenticate(&state, &headers) {
         Ok(caller) => caller.items_key(),
         Err(rejection) => return rejection.into_response(),
@@ -284,18 +280,16 @@ async fn create_item(
     (StatusCode::CREATED, Json(item)).into_response()
 }
 
-async fn get_item(
-    State(state): State<MockState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+async fn get_item(State(state): State<MockState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let key = match authenticate(&state, &headers) {
         Ok(caller) => caller.items_key(),
         Err(rejection) => return rejection.into_response(),
     };
-    let found = state.items.lock().ok().and_then(|items| {
-        items.get(&key).and_then(|l| l.iter().find(|i| i["id"] == id.as_str()).cloned())
-    });
+    let found = state
+        .items
+        .lock()
+        .ok()
+        .and_then(|items| items.get(&key).and_then(|l| l.iter().find(|i| i["id"] == id.as_str()).cloned()));
     match found {
         Some(item) => Json(item).into_response(),
         None => error(StatusCode::NOT_FOUND, "not_found", "No such item."),
@@ -359,23 +353,12 @@ mod tests {
         let mock = start().await;
         let client = reqwest::Client::new();
         let url = format!("{}/api/items", mock.url());
-        let created = client
-            .post(&url)
-            .bearer_auth(DEMO_API_KEY)
-            .json(&json!({"title": "first"}))
-            .send()
-            .await
-            .unwrap();
+        let created =
+            client.post(&url).bearer_auth(DEMO_API_KEY).json(&json!({"title": "first"})).send().await.unwrap();
         assert_eq!(created.status(), 201);
-        let list: Value =
-            client.get(&url).bearer_auth(DEMO_API_KEY).send().await.unwrap().json().await.unwrap();
+        let list: Value = client.get(&url).bearer_auth(DEMO_API_KEY).send().await.unwrap().json().await.unwrap();
         assert_eq!(list["items"][0]["title"], "first");
-        let one = client
-            .get(format!("{url}/item-1"))
-            .bearer_auth(DEMO_API_KEY)
-            .send()
-            .await
-            .unwrap();
+        let one = client.get(format!("{url}/item-1")).bearer_auth(DEMO_API_KEY).send().await.unwrap();
         assert_eq!(one.status(), 200);
     }
 

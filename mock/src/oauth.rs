@@ -153,7 +153,9 @@ impl Settings {
         let error = match failure {
             TokenFailure::Slow => return Injected::Slow(Duration::from_millis(self.slow_ms)),
             TokenFailure::InvalidGrant => OAuthError::invalid_grant("Injected failure: the grant is not valid."),
-            TokenFailure::InvalidClient => OAuthError::invalid_client("Injected failure: client authentication failed."),
+            TokenFailure::InvalidClient => {
+                OAuthError::invalid_client("Injected failure: client authentication failed.")
+            }
             TokenFailure::ServerError => OAuthError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -297,12 +299,7 @@ impl GrantStore {
         token
     }
 
-    fn redeem_code(
-        &mut self,
-        client_id: &str,
-        params: &Params,
-        settings: &Settings,
-    ) -> Result<Issued, OAuthError> {
+    fn redeem_code(&mut self, client_id: &str, params: &Params, settings: &Settings) -> Result<Issued, OAuthError> {
         let code = params.get("code").ok_or_else(|| OAuthError::invalid_request("Send the code parameter."))?;
         let Some(pending) = self.codes.get_mut(code) else {
             return Err(OAuthError::invalid_grant("The authorization code is not valid."));
@@ -324,7 +321,9 @@ impl GrantStore {
             return Err(OAuthError::invalid_grant("The authorization code was issued to another client."));
         }
         match params.get("redirect_uri") {
-            None => return Err(OAuthError::invalid_request("Send the redirect_uri used in the authorization request.")),
+            None => {
+                return Err(OAuthError::invalid_request("Send the redirect_uri used in the authorization request."))
+            }
             Some(uri) if uri != pending.redirect_uri => {
                 return Err(OAuthError::invalid_grant("redirect_uri differs from the authorization request's."));
             }
@@ -469,9 +468,9 @@ impl OAuthState {
     /// (RFC 6749 §2.3.1), never both.
     fn authenticate_client(&self, headers: &HeaderMap, params: &Params) -> Result<String, OAuthError> {
         let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-            Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => {
-                Some(parse_basic(&value[6..]).ok_or_else(|| OAuthError::invalid_client("Malformed Basic credentials."))?)
-            }
+            Some(value) if value.len() > 6 && value[..6].eq_ignore_ascii_case("basic ") => Some(
+                parse_basic(&value[6..]).ok_or_else(|| OAuthError::invalid_client("Malformed Basic credentials."))?,
+            ),
             _ => None,
         };
         let (client_id, secret) = match (basic, params.get("client_secret")) {
@@ -534,9 +533,8 @@ fn parse_basic(encoded: &str) -> Option<(String, String)> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
-    let unescape = |s: &str| {
-        percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|s| s.into_owned())
-    };
+    let unescape =
+        |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8().ok().map(|s| s.into_owned());
     Some((unescape(id)?, unescape(secret)?))
 }
 
@@ -1165,7 +1163,11 @@ mod tests {
     /// The hidden inputs of the consent form, unescaped: what a browser would submit.
     fn hidden_inputs(page: &str) -> Vec<(&'static str, String)> {
         let unescape = |v: &str| {
-            v.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'").replace("&amp;", "&")
+            v.replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
         };
         let names =
             ["response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge", "code_challenge_method"];

@@ -13,7 +13,8 @@ use portico::config::{Config, DatabaseUrl};
 use portico::tenancy::{Environment, Scope, WorkspaceId};
 use sqlx::Connection;
 
-const PLATFORMS: [&str; 10] = ["github", "slack", "gmail", "notion", "hubspot", "stripe", "linear", "jira", "zoom", "asana"];
+const PLATFORMS: [&str; 10] =
+    ["github", "slack", "gmail", "notion", "hubspot", "stripe", "linear", "jira", "zoom", "asana"];
 
 /// Bulk-loads `rows` connections with multi-row inserts, then derives `connection_counts` the way
 /// the store keeps it: the same end state as `rows` calls to `insert_connection`, much faster.
@@ -31,20 +32,35 @@ async fn load(store: &portico::store::Store, vault: &portico::vault::Vault, scop
             let id = format!("conn_{i:032x}");
             let identity = format!("user-{}", i / 10);
             let platform = PLATFORMS[i % PLATFORMS.len()].to_string();
-            let sealed = vault
-                .seal(portico::connections::credentials_binding(scope, &id), br#"{"apiKey":"bench"}"#)
-                .unwrap();
+            let sealed =
+                vault.seal(portico::connections::credentials_binding(scope, &id), br#"{"apiKey":"bench"}"#).unwrap();
             let tags = if i % 100 == 0 { r#"["vip"]"# } else { "[]" };
             let created_at = now - (rows - i) as i64;
             let b = n * 7;
             values.push(format!(
                 "(${}, $1, $2, ${}, 'default', ${}, ${}, 'user', ${}, ${}, 'active', 1, ${}, $3, ${}, ${})",
-                b + 4, b + 5, b + 6, b + 7, b + 5, b + 8, b + 9, b + 10, b + 10
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 5,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 10
             ));
             if i % 100 == 0 {
                 tag_values.push((id.clone(), created_at));
             }
-            args.push((id, platform.clone(), format!("test::{platform}::default::{i:032x}|{identity}"), identity, tags.to_string(), sealed, created_at));
+            args.push((
+                id,
+                platform.clone(),
+                format!("test::{platform}::default::{i:032x}|{identity}"),
+                identity,
+                tags.to_string(),
+                sealed,
+                created_at,
+            ));
         }
         let sql = format!(
             "INSERT INTO connections (id, workspace_id, environment, platform, config_key, connection_key, identity, \
@@ -56,7 +72,14 @@ async fn load(store: &portico::store::Store, vault: &portico::vault::Vault, scop
             .bind(scope.environment.as_str())
             .bind(vault.active_key_id());
         for (id, platform, key, identity, tags, sealed, created_at) in &args {
-            q = q.bind(id.as_str()).bind(platform.as_str()).bind(key.as_str()).bind(identity.as_str()).bind(tags.as_str()).bind(sealed.as_slice()).bind(*created_at);
+            q = q
+                .bind(id.as_str())
+                .bind(platform.as_str())
+                .bind(key.as_str())
+                .bind(identity.as_str())
+                .bind(tags.as_str())
+                .bind(sealed.as_slice())
+                .bind(*created_at);
         }
         q.execute(&mut *tx).await.unwrap();
         for (id, created_at) in tag_values {
@@ -116,23 +139,40 @@ async fn bench(label: &str, database_url: DatabaseUrl, rows: usize) {
     let store = app.state().store.clone();
     let vault = app.state().vault.clone();
     tokio::spawn(app.run_until_stopped());
-    let created = portico::workspaces::create_workspace(&store, &OsEntropy, SystemClock.now_ms(), "Bench", &[])
-        .await
-        .unwrap();
-    let scope = Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
+    let created =
+        portico::workspaces::create_workspace(&store, &OsEntropy, SystemClock.now_ms(), "Bench", &[]).await.unwrap();
+    let scope =
+        Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
     load(&store, &vault, &scope, rows).await;
     let client = reqwest::Client::new();
     let key = created.test_secret_key;
     let n = 300;
     measure(&client, &url, &key, "first page (20), no filter", "/v1/vault/connections", n).await;
-    measure(&client, &url, &key, "one identity's connections", "/v1/vault/connections?identity=user-{i}&identityType=user", n).await;
-    measure(&client, &url, &key, "one platform, first page of 100", "/v1/vault/connections?platform=github&limit=100", n).await;
+    measure(
+        &client,
+        &url,
+        &key,
+        "one identity's connections",
+        "/v1/vault/connections?identity=user-{i}&identityType=user",
+        n,
+    )
+    .await;
+    measure(
+        &client,
+        &url,
+        &key,
+        "one platform, first page of 100",
+        "/v1/vault/connections?platform=github&limit=100",
+        n,
+    )
+    .await;
     measure(&client, &url, &key, "page 200 of 50, no filter", "/v1/vault/connections?limit=50&page=200", n).await;
     measure(&client, &url, &key, "tag filter (1% of rows)", "/v1/vault/connections?tags=vip", n / 3).await;
 }
 
 async fn fresh_postgres() -> Option<DatabaseUrl> {
-    let base = std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base =
+        std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut admin = sqlx::PgConnection::connect(&base).await.ok()?;
     let name = format!("portico_bench_{}", portico::clock::random_hex(&OsEntropy, 6));
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.ok()?;

@@ -167,7 +167,8 @@ async fn run(backend: &str, database_url: Option<String>) {
     let state = app.state().clone();
     let now = SystemClock.now_ms();
     let created = portico::workspaces::create_workspace(&state.store, &OsEntropy, now, "Bench", &[]).await.unwrap();
-    let scope = Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
+    let scope =
+        Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
     state.store.enable_integration(&scope, "mock-oauth", now).await.unwrap();
     portico::oauth::apps::put(
         &state.store,
@@ -223,7 +224,10 @@ async fn run(backend: &str, database_url: Option<String>) {
     let swept = t.elapsed();
     assert_eq!(report.refreshed, grants - half);
 
-    println!("\n## {backend}: {rows} OAuth connections not due (+{grants} due), loaded in {:.1} s", loaded.as_secs_f64());
+    println!(
+        "\n## {backend}: {rows} OAuth connections not due (+{grants} due), loaded in {:.1} s",
+        loaded.as_secs_f64()
+    );
     println!(
         "engine, 16 concurrent:  {half} refreshes in {:.2} s = {:.0} refreshes/s",
         direct.as_secs_f64(),

@@ -50,14 +50,18 @@ async fn bench_minting(label: &str, database_url: DatabaseUrl, concurrency: usiz
     let mut config = Config::for_dir(dir.path(), [5u8; 32]);
     config.database_url = database_url;
     // Measure the server, not its limiter.
-    config.rate_limits = portico::config::RateLimits { connection_per_minute: 0, key_per_minute: 0, tokens_per_minute: 0, forms_per_minute: 0 };
+    config.rate_limits = portico::config::RateLimits {
+        connection_per_minute: 0,
+        key_per_minute: 0,
+        tokens_per_minute: 0,
+        forms_per_minute: 0,
+    };
     let app = portico::Application::build(config).await.expect("server starts");
     let url = format!("http://{}", app.local_addr());
     let store = app.state().store.clone();
     tokio::spawn(app.run_until_stopped());
-    let created = portico::workspaces::create_workspace(&store, &OsEntropy, SystemClock.now_ms(), "Bench", &[])
-        .await
-        .unwrap();
+    let created =
+        portico::workspaces::create_workspace(&store, &OsEntropy, SystemClock.now_ms(), "Bench", &[]).await.unwrap();
     let key = Arc::new(created.test_secret_key);
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let run_for = Duration::from_secs(5);
@@ -101,7 +105,8 @@ async fn bench_minting(label: &str, database_url: DatabaseUrl, concurrency: usiz
 }
 
 async fn fresh_postgres() -> Option<DatabaseUrl> {
-    let base = std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let base =
+        std::env::var("PORTICO_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut admin = sqlx::PgConnection::connect(&base).await.ok()?;
     let name = format!("portico_bench_{}", portico::clock::random_hex(&OsEntropy, 6));
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.ok()?;

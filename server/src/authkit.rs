@@ -139,10 +139,16 @@ async fn mint_token(
 /// Why a token cannot be used, in the words the modal shows.
 fn check_live(row: &TokenRow, now: i64) -> ApiResult<()> {
     if row.revoked_at.is_some() {
-        return Err(ApiError::unauthorized("token_revoked", "This session was ended — close this window and try again."));
+        return Err(ApiError::unauthorized(
+            "token_revoked",
+            "This session was ended — close this window and try again.",
+        ));
     }
     if row.expires_at <= now {
-        return Err(ApiError::unauthorized("token_expired", "This session has expired — close this window and try again."));
+        return Err(ApiError::unauthorized(
+            "token_expired",
+            "This session has expired — close this window and try again.",
+        ));
     }
     Ok(())
 }
@@ -155,7 +161,8 @@ impl FromRequestParts<AppState> for SessionAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let invalid = || ApiError::unauthorized("invalid_token", "This session is not valid — close this window and try again.");
+        let invalid =
+            || ApiError::unauthorized("invalid_token", "This session is not valid — close this window and try again.");
         let text = parts
             .headers
             .get("authorization")

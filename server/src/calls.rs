@@ -30,7 +30,10 @@ const CHANNEL: usize = 10_000;
 const BATCH: usize = 500;
 
 /// What the writer receives: a call to record, or a request to write what it holds now.
-#[allow(clippy::large_enum_variant, reason = "a boxed record would cost an allocation per call; an entry is moved once, into the channel")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a boxed record would cost an allocation per call; an entry is moved once, into the channel"
+)]
 enum Entry {
     Call(CallRecord),
     Flush(oneshot::Sender<()>),
@@ -147,17 +150,18 @@ async fn list_calls(
             .get(name)
             .map(|v| {
                 v.parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-                    ApiError::unprocessable("invalid_query", format!("`{name}` must be a whole number from {min} to {max}."))
+                    ApiError::unprocessable(
+                        "invalid_query",
+                        format!("`{name}` must be a whole number from {min} to {max}."),
+                    )
                 })
             })
             .transpose()
     };
     let limit = number("limit", 1, 200)?.unwrap_or(50);
     let before = number("before", 0, i64::MAX)?;
-    let rows = state
-        .store
-        .list_calls(&auth.scope, query.get("connectionId").map(String::as_str), before, limit)
-        .await?;
+    let rows =
+        state.store.list_calls(&auth.scope, query.get("connectionId").map(String::as_str), before, limit).await?;
     Ok(Json(CallList {
         kind: "Passthrough Calls",
         rows: rows

@@ -8,9 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use portico_catalog::Platform;
 use portico_wire::{ErrorBody, IntegrationCard, PlatformSummary};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
 use crate::keys::SecretKeyAuth;

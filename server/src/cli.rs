@@ -16,7 +16,11 @@ use crate::tenancy::{Environment, Scope, WorkspaceId};
 use crate::Application;
 
 #[derive(Debug, Parser)]
-#[command(name = "portico", version, about = "Self-hosted integration auth: connect, vault and proxy your users' third-party APIs.")]
+#[command(
+    name = "portico",
+    version,
+    about = "Self-hosted integration auth: connect, vault and proxy your users' third-party APIs."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -290,14 +294,21 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
             }
             let human = rows
                 .iter()
-                .map(|r| format!("{}  {}", r["workspaceId"].as_str().unwrap_or_default(), r["name"].as_str().unwrap_or_default()))
+                .map(|r| {
+                    format!(
+                        "{}  {}",
+                        r["workspaceId"].as_str().unwrap_or_default(),
+                        r["name"].as_str().unwrap_or_default()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             print(json, json!({"workspaces": rows}), human);
         }
         Command::Workspace(WorkspaceCommand::AllowOrigin { workspace, origins, json }) => {
             let store = admin_store().await?;
-            let id = WorkspaceId::parse(&workspace).ok_or_else(|| anyhow::anyhow!("--workspace must look like ws_…"))?;
+            let id =
+                WorkspaceId::parse(&workspace).ok_or_else(|| anyhow::anyhow!("--workspace must look like ws_…"))?;
             if store.find_workspace(&id).await?.is_none() {
                 anyhow::bail!("workspace {workspace} not found");
             }
@@ -305,7 +316,11 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
                 store.add_allowed_origin(&id, &origin).await?;
             }
             let all = store.allowed_origins(&id).await?;
-            print(json, json!({"workspaceId": workspace, "allowedOrigins": all}), format!("Allowed origins: {}", all.join(", ")));
+            print(
+                json,
+                json!({"workspaceId": workspace, "allowedOrigins": all}),
+                format!("Allowed origins: {}", all.join(", ")),
+            );
         }
         Command::Key(KeyCommand::Create { scope, label, json }) => {
             let store = admin_store().await?;
@@ -325,7 +340,14 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
                 .collect();
             let human = keys
                 .iter()
-                .map(|k| format!("{}  {}  {}", k.id, k.display_prefix, if k.revoked_at.is_some() { "revoked" } else { "active" }))
+                .map(|k| {
+                    format!(
+                        "{}  {}  {}",
+                        k.id,
+                        k.display_prefix,
+                        if k.revoked_at.is_some() { "revoked" } else { "active" }
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             print(json, json!({"keys": rows}), human);
@@ -406,7 +428,19 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
             let catalog = load_catalog()?;
             let id = format!("oap_{}", crate::clock::random_hex(&OsEntropy, 16));
             let scopes = (!scopes.is_empty()).then_some(scopes);
-            let row = crate::oauth::apps::put(&store, &vault, &catalog, &scope, &platform, &client_id, &secret, scopes, id, clock.now_ms()).await?;
+            let row = crate::oauth::apps::put(
+                &store,
+                &vault,
+                &catalog,
+                &scope,
+                &platform,
+                &client_id,
+                &secret,
+                scopes,
+                id,
+                clock.now_ms(),
+            )
+            .await?;
             let view = crate::oauth::apps::view(&catalog, &row, &config.public_url);
             let human = format!(
                 "Saved the {platform} OAuth app (client id {}). Register this redirect URI with the provider:\n  {}",
@@ -426,7 +460,11 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
                 .map(|a| crate::oauth::apps::view(&catalog, a, &config.public_url))
                 .collect();
             let human = apps.iter().map(|a| format!("{}  {}", a.platform, a.client_id)).collect::<Vec<_>>().join("\n");
-            print(json, json!({"apps": apps, "redirectUri": crate::oauth::apps::redirect_uri(&config.public_url)}), human);
+            print(
+                json,
+                json!({"apps": apps, "redirectUri": crate::oauth::apps::redirect_uri(&config.public_url)}),
+                human,
+            );
         }
         Command::OAuthApp(OAuthAppCommand::Remove { scope, platform, json }) => {
             let scope = scope.scope()?;
@@ -465,4 +503,3 @@ async fn ensure_workspace(store: &Store, id: &WorkspaceId) -> Result<(), anyhow:
     }
     Ok(())
 }
-

@@ -65,7 +65,10 @@ impl Default for RateLimits {
 #[derive(Debug, Clone)]
 pub enum VaultKeys {
     /// The active key first, then retired keys still able to decrypt.
-    Configured { active: VaultKeyMaterial, retired: Vec<VaultKeyMaterial> },
+    Configured {
+        active: VaultKeyMaterial,
+        retired: Vec<VaultKeyMaterial>,
+    },
     /// Demo mode without a configured key: generated once into the data directory.
     DemoFile(PathBuf),
     Missing,
@@ -209,53 +212,37 @@ impl Config {
     pub fn from_vars(vars: &BTreeMap<String, String>, demo: bool) -> Result<Self, ConfigError> {
         let file: FileSettings = match vars.get("PORTICO_CONFIG") {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ConfigError::invalid("PORTICO_CONFIG", &format!("cannot read {path}: {e}"))
-                })?;
-                toml::from_str(&text).map_err(|e| {
-                    ConfigError::invalid("PORTICO_CONFIG", &format!("{path}: {}", e.message()))
-                })?
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::invalid("PORTICO_CONFIG", &format!("cannot read {path}: {e}")))?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError::invalid("PORTICO_CONFIG", &format!("{path}: {}", e.message())))?
             }
             None => FileSettings::default(),
         };
         let env = |name: &str| vars.get(name).filter(|v| !v.trim().is_empty()).cloned();
 
-        let listen_text = env("PORTICO_LISTEN")
-            .or(file.listen)
-            .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-        let listen: SocketAddr = listen_text.parse().map_err(|_| {
-            ConfigError::invalid("PORTICO_LISTEN", "must be an address such as 127.0.0.1:8080")
-        })?;
+        let listen_text = env("PORTICO_LISTEN").or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_string());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| ConfigError::invalid("PORTICO_LISTEN", "must be an address such as 127.0.0.1:8080"))?;
 
         let public_url = match env("PORTICO_PUBLIC_URL").or(file.public_url) {
             Some(url) => parse_origin("PORTICO_PUBLIC_URL", &url)?,
             None => {
-                let host = if listen.ip().is_unspecified() {
-                    "localhost".to_string()
-                } else {
-                    listen.ip().to_string()
-                };
+                let host = if listen.ip().is_unspecified() { "localhost".to_string() } else { listen.ip().to_string() };
                 format!("http://{host}:{}", listen.port())
             }
         };
 
-        let data_dir = PathBuf::from(
-            env("PORTICO_DATA_DIR").or(file.data_dir).unwrap_or_else(|| "data".to_string()),
-        );
+        let data_dir = PathBuf::from(env("PORTICO_DATA_DIR").or(file.data_dir).unwrap_or_else(|| "data".to_string()));
         let database_url = match env("DATABASE_URL").or(file.database_url) {
             Some(url) => {
                 if !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
-                    return Err(ConfigError::invalid(
-                        "DATABASE_URL",
-                        "must start with sqlite: or postgres://",
-                    ));
+                    return Err(ConfigError::invalid("DATABASE_URL", "must start with sqlite: or postgres://"));
                 }
                 DatabaseUrl::new(url)
             }
-            None => DatabaseUrl::new(format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.join("portico.db").display()
-            )),
+            None => DatabaseUrl::new(format!("sqlite://{}?mode=rwc", data_dir.join("portico.db").display())),
         };
         let site_dir = PathBuf::from(
             env("PORTICO_SITE_DIR")
@@ -292,16 +279,13 @@ impl Config {
         };
 
         let token_ttl_secs = match env("PORTICO_TOKEN_TTL_SECS") {
-            Some(v) => v.parse::<u64>().map_err(|_| {
-                ConfigError::invalid("PORTICO_TOKEN_TTL_SECS", "must be a number of seconds")
-            })?,
+            Some(v) => v
+                .parse::<u64>()
+                .map_err(|_| ConfigError::invalid("PORTICO_TOKEN_TTL_SECS", "must be a number of seconds"))?,
             None => file.token_ttl_secs.unwrap_or(15 * 60),
         };
         if !(30..=24 * 3600).contains(&token_ttl_secs) {
-            return Err(ConfigError::invalid(
-                "PORTICO_TOKEN_TTL_SECS",
-                "must be between 30 seconds and 24 hours",
-            ));
+            return Err(ConfigError::invalid("PORTICO_TOKEN_TTL_SECS", "must be between 30 seconds and 24 hours"));
         }
 
         let mock_provider_url = parse_origin(
@@ -331,9 +315,9 @@ impl Config {
 
         let millis = |name: &str, file_value: Option<u64>, default: u64| -> Result<Duration, ConfigError> {
             let ms = match env(name) {
-                Some(v) => v
-                    .parse::<u64>()
-                    .map_err(|_| ConfigError::invalid(name, "must be a number of milliseconds"))?,
+                Some(v) => {
+                    v.parse::<u64>().map_err(|_| ConfigError::invalid(name, "must be a number of milliseconds"))?
+                }
                 None => file_value.unwrap_or(default),
             };
             if ms == 0 {
@@ -341,41 +325,62 @@ impl Config {
             }
             Ok(Duration::from_millis(ms))
         };
-        let passthrough_connect_timeout = millis(
-            "PORTICO_PASSTHROUGH_CONNECT_TIMEOUT_MS",
-            file.passthrough_connect_timeout_ms,
-            5_000,
-        )?;
-        let passthrough_timeout =
-            millis("PORTICO_PASSTHROUGH_TIMEOUT_MS", file.passthrough_timeout_ms, 60_000)?;
+        let passthrough_connect_timeout =
+            millis("PORTICO_PASSTHROUGH_CONNECT_TIMEOUT_MS", file.passthrough_connect_timeout_ms, 5_000)?;
+        let passthrough_timeout = millis("PORTICO_PASSTHROUGH_TIMEOUT_MS", file.passthrough_timeout_ms, 60_000)?;
         let passthrough_max_retry_wait =
             millis("PORTICO_PASSTHROUGH_MAX_RETRY_WAIT_MS", file.passthrough_max_retry_wait_ms, 30_000)?;
 
         let per_minute = |name: &str, file_value: Option<u64>, default: u64| -> Result<u64, ConfigError> {
             match env(name) {
-                Some(v) => v.parse::<u64>().map_err(|_| ConfigError::invalid(name, "must be a number of requests per minute (0 = no limit)")),
+                Some(v) => v
+                    .parse::<u64>()
+                    .map_err(|_| ConfigError::invalid(name, "must be a number of requests per minute (0 = no limit)")),
                 None => Ok(file_value.unwrap_or(default)),
             }
         };
         let defaults = RateLimits::default();
         let rate_limits = RateLimits {
-            connection_per_minute: per_minute("PORTICO_RATE_LIMIT_CONNECTION_PER_MINUTE", file.rate_limit_connection_per_minute, defaults.connection_per_minute)?,
-            key_per_minute: per_minute("PORTICO_RATE_LIMIT_KEY_PER_MINUTE", file.rate_limit_key_per_minute, defaults.key_per_minute)?,
-            tokens_per_minute: per_minute("PORTICO_RATE_LIMIT_TOKENS_PER_MINUTE", file.rate_limit_tokens_per_minute, defaults.tokens_per_minute)?,
-            forms_per_minute: per_minute("PORTICO_RATE_LIMIT_FORMS_PER_MINUTE", file.rate_limit_forms_per_minute, defaults.forms_per_minute)?,
+            connection_per_minute: per_minute(
+                "PORTICO_RATE_LIMIT_CONNECTION_PER_MINUTE",
+                file.rate_limit_connection_per_minute,
+                defaults.connection_per_minute,
+            )?,
+            key_per_minute: per_minute(
+                "PORTICO_RATE_LIMIT_KEY_PER_MINUTE",
+                file.rate_limit_key_per_minute,
+                defaults.key_per_minute,
+            )?,
+            tokens_per_minute: per_minute(
+                "PORTICO_RATE_LIMIT_TOKENS_PER_MINUTE",
+                file.rate_limit_tokens_per_minute,
+                defaults.tokens_per_minute,
+            )?,
+            forms_per_minute: per_minute(
+                "PORTICO_RATE_LIMIT_FORMS_PER_MINUTE",
+                file.rate_limit_forms_per_minute,
+                defaults.forms_per_minute,
+            )?,
         };
 
         let cache_ttl_ms = match env("PORTICO_CACHE_TTL_MS") {
-            Some(v) => v.parse::<u64>().map_err(|_| ConfigError::invalid("PORTICO_CACHE_TTL_MS", "must be a number of milliseconds (0 = no cache)"))?,
+            Some(v) => v.parse::<u64>().map_err(|_| {
+                ConfigError::invalid("PORTICO_CACHE_TTL_MS", "must be a number of milliseconds (0 = no cache)")
+            })?,
             None => file.cache_ttl_ms.unwrap_or(2_000),
         };
         if cache_ttl_ms > 60_000 {
-            return Err(ConfigError::invalid("PORTICO_CACHE_TTL_MS", "must be at most 60000: revocations must not take longer than a minute to reach every replica"));
+            return Err(ConfigError::invalid(
+                "PORTICO_CACHE_TTL_MS",
+                "must be at most 60000: revocations must not take longer than a minute to reach every replica",
+            ));
         }
 
         let seconds = |name: &str, file_value: Option<u64>, default: u64, max: u64| -> Result<Duration, ConfigError> {
             let value = match env(name) {
-                Some(v) => v.parse::<u64>().map_err(|_| ConfigError::invalid(name, "must be a whole number of seconds"))?,
+                Some(v) => {
+                    v.parse::<u64>().map_err(|_| ConfigError::invalid(name, "must be a whole number of seconds"))?
+                }
                 None => file_value.unwrap_or(default),
             };
             if value > max {
@@ -395,9 +400,7 @@ impl Config {
         let log_format = match env("PORTICO_LOG_FORMAT") {
             Some(v) if v == "json" => LogFormat::Json,
             Some(v) if v == "pretty" => LogFormat::Pretty,
-            Some(_) => {
-                return Err(ConfigError::invalid("PORTICO_LOG_FORMAT", "must be json or pretty"))
-            }
+            Some(_) => return Err(ConfigError::invalid("PORTICO_LOG_FORMAT", "must be json or pretty")),
             None => file.log_format.unwrap_or(LogFormat::Pretty),
         };
 
@@ -406,7 +409,9 @@ impl Config {
             None => Some(file.workers.unwrap_or_else(default_workers)),
         }
         .filter(|n| (1..=MAX_WORKERS).contains(n))
-        .ok_or_else(|| ConfigError::invalid("PORTICO_WORKERS", &format!("must be a whole number from 1 to {MAX_WORKERS}")))?;
+        .ok_or_else(|| {
+            ConfigError::invalid("PORTICO_WORKERS", &format!("must be a whole number from 1 to {MAX_WORKERS}"))
+        })?;
 
         Ok(Config {
             listen,
@@ -438,17 +443,11 @@ impl Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: "http://127.0.0.1:0".to_string(),
-            database_url: DatabaseUrl::new(format!(
-                "sqlite://{}?mode=rwc",
-                data_dir.join("portico.db").display()
-            )),
+            database_url: DatabaseUrl::new(format!("sqlite://{}?mode=rwc", data_dir.join("portico.db").display())),
             data_dir: data_dir.to_path_buf(),
             site_dir: PathBuf::from("target/site"),
             catalog_dir: None,
-            vault_keys: VaultKeys::Configured {
-                active: VaultKeyMaterial(Zeroizing::new(vault_key)),
-                retired: vec![],
-            },
+            vault_keys: VaultKeys::Configured { active: VaultKeyMaterial(Zeroizing::new(vault_key)), retired: vec![] },
             token_ttl: Duration::from_secs(15 * 60),
             mock_provider_url: "http://127.0.0.1:4010".to_string(),
             passthrough_allow_private: vec![],
@@ -527,13 +526,9 @@ mod tests {
     fn environment_overrides_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("portico.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\npublic_url = \"https://auth.example.com\"\n")
-            .unwrap();
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\npublic_url = \"https://auth.example.com\"\n").unwrap();
         let config = Config::from_vars(
-            &vars(&[
-                ("PORTICO_CONFIG", file.to_str().unwrap()),
-                ("PORTICO_LISTEN", "127.0.0.1:9100"),
-            ]),
+            &vars(&[("PORTICO_CONFIG", file.to_str().unwrap()), ("PORTICO_LISTEN", "127.0.0.1:9100")]),
             false,
         )
         .unwrap();
@@ -546,19 +541,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("portico.toml");
         std::fs::write(&file, "listne = \"x\"\n").unwrap();
-        let err =
-            Config::from_vars(&vars(&[("PORTICO_CONFIG", file.to_str().unwrap())]), false)
-                .unwrap_err();
+        let err = Config::from_vars(&vars(&[("PORTICO_CONFIG", file.to_str().unwrap())]), false).unwrap_err();
         assert!(err.problem.contains("listne"), "{err}");
     }
 
     #[test]
     fn debug_output_hides_secrets() {
         let config = Config::from_vars(
-            &vars(&[
-                ("PORTICO_VAULT_KEY", KEY),
-                ("DATABASE_URL", "postgres://portico:hunter2@db/portico"),
-            ]),
+            &vars(&[("PORTICO_VAULT_KEY", KEY), ("DATABASE_URL", "postgres://portico:hunter2@db/portico")]),
             false,
         )
         .unwrap();
@@ -570,11 +560,9 @@ mod tests {
 
     #[test]
     fn public_url_must_be_an_origin() {
-        let err = Config::from_vars(&vars(&[("PORTICO_PUBLIC_URL", "https://x.example/app")]), false)
-            .unwrap_err();
+        let err = Config::from_vars(&vars(&[("PORTICO_PUBLIC_URL", "https://x.example/app")]), false).unwrap_err();
         assert!(err.problem.contains("origin"));
-        let ok = Config::from_vars(&vars(&[("PORTICO_PUBLIC_URL", "https://X.example/")]), false)
-            .unwrap();
+        let ok = Config::from_vars(&vars(&[("PORTICO_PUBLIC_URL", "https://X.example/")]), false).unwrap();
         assert_eq!(ok.public_url, "https://x.example");
     }
 

@@ -61,7 +61,10 @@ async fn list_events(
             .get(name)
             .map(|v| {
                 v.trim().parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-                    ApiError::unprocessable("invalid_query", format!("`{name}` must be a whole number from {min} to {max}."))
+                    ApiError::unprocessable(
+                        "invalid_query",
+                        format!("`{name}` must be a whole number from {min} to {max}."),
+                    )
                 })
             })
             .transpose()
@@ -75,7 +78,13 @@ async fn list_events(
         kind: "Events",
         rows: rows
             .into_iter()
-            .map(|r| EventView { id: r.id, name: r.name, connection_id: r.connection_id, data: r.data, created_at: r.created_at })
+            .map(|r| EventView {
+                id: r.id,
+                name: r.name,
+                connection_id: r.connection_id,
+                data: r.data,
+                created_at: r.created_at,
+            })
             .collect(),
         next_before,
     }))

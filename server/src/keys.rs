@@ -72,9 +72,7 @@ pub async fn create_secret_key_in(
     let secret = format!("sk_{}_{}", scope.environment, random_base62(entropy, RANDOM_CHARS));
     let id = format!("key_{}", crate::clock::random_hex(entropy, 12));
     let display_prefix = format!("{}…", &secret[..12]);
-    store
-        .insert_secret_key(scope, &id, &hash_secret_key(&secret), &display_prefix, label, now)
-        .await?;
+    store.insert_secret_key(scope, &id, &hash_secret_key(&secret), &display_prefix, label, now).await?;
     Ok(CreatedSecretKey { id, environment: scope.environment, secret_key: secret, display_prefix })
 }
 
@@ -98,9 +96,8 @@ impl FromRequestParts<AppState> for SecretKeyAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let invalid = || {
-            ApiError::unauthorized("invalid_secret_key", "The secret key is not valid or has been revoked.")
-        };
+        let invalid =
+            || ApiError::unauthorized("invalid_secret_key", "The secret key is not valid or has been revoked.");
         let Some(text) = presented_key(parts) else {
             return Err(ApiError::unauthorized(
                 "missing_secret_key",
@@ -113,7 +110,8 @@ impl FromRequestParts<AppState> for SecretKeyAuth {
             None => {
                 // Boxed, as other rare paths on passthrough's way are: inline, their futures would
                 // make every call's future (moved a few times per call) kilobytes larger.
-                let found = Box::pin(state.store.find_secret_key_by_hash(&presented.hash)).await?.ok_or_else(invalid)?;
+                let found =
+                    Box::pin(state.store.find_secret_key_by_hash(&presented.hash)).await?.ok_or_else(invalid)?;
                 let found = std::sync::Arc::new(found);
                 state.key_cache.put(presented.hash, found.clone());
                 found

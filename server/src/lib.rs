@@ -83,7 +83,10 @@ impl AppState {
     }
 }
 
-fn passthrough_client(config: &Config, allow: &Arc<PrivateAllowList>) -> Result<upstream::PassthroughClient, StartupError> {
+fn passthrough_client(
+    config: &Config,
+    allow: &Arc<PrivateAllowList>,
+) -> Result<upstream::PassthroughClient, StartupError> {
     upstream::PassthroughClient::new(config, allow.clone()).map_err(|e| StartupError::Tls(e.to_string()))
 }
 
@@ -314,8 +317,12 @@ impl Application {
 
     /// Serves until the future `shutdown` resolves, then lets the calls in flight finish and the
     /// call log write what it holds.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let served = axum::serve(self.listener, build_router(self.state.clone())).with_graceful_shutdown(shutdown).await;
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let served =
+            axum::serve(self.listener, build_router(self.state.clone())).with_graceful_shutdown(shutdown).await;
         flush_call_log(&self.state).await;
         served
     }
@@ -337,7 +344,10 @@ impl Application {
     /// runtime that built the application, with the main pool; that runtime must outlive this
     /// call. With one worker (or off Unix) this is [`Application::run_until`] on the caller's
     /// runtime.
-    pub async fn run_on_workers(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    pub async fn run_on_workers(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
         let addr = self.local_addr();
         let listen_error = move |source| StartupError::Listen { addr, source };
         let workers = self.state.config.workers;
@@ -382,7 +392,9 @@ impl Application {
                             .map_err(listen_error)
                             .and_then(|runtime| runtime.block_on(serve))
                     }))
-                    .unwrap_or_else(|_| Err(listen_error(std::io::Error::other(format!("serving thread {index} panicked")))));
+                    .unwrap_or_else(|_| {
+                        Err(listen_error(std::io::Error::other(format!("serving thread {index} panicked"))))
+                    });
                     if let Err(e) = served {
                         let _ = failed.send(e);
                     }

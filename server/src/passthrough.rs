@@ -16,11 +16,11 @@ use axum::routing::any;
 use portico_catalog::{Action, Platform};
 
 use crate::connections::{credentials_binding, ConnectionKey};
+use crate::error::{ApiError, ApiResult};
+use crate::keys::SecretKeyAuth;
 use crate::ratelimit::Limit;
 use crate::store::calls::CallRecord;
 use crate::store::connections::ConnectionRow;
-use crate::error::{ApiError, ApiResult};
-use crate::keys::SecretKeyAuth;
 use crate::upstream::{self, Credentials, UpstreamError};
 use crate::AppState;
 use portico_wire::ErrorBody;
@@ -87,7 +87,10 @@ fn check_action(platform: &Platform, action_id: &str, method: &str, raw_path: &s
     if !path_fits(&action.path, raw_path) {
         return Err(ApiError::bad_request(
             "action_mismatch",
-            format!("Action `{action_id}` is {} {}, but this request's path is /{raw_path}.", action.method, action.path),
+            format!(
+                "Action `{action_id}` is {} {}, but this request's path is /{raw_path}.",
+                action.method, action.path
+            ),
         ));
     }
     Ok(action.clone())
@@ -130,10 +133,13 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let key_text = header(&parts.headers, &["x-portico-connection-key", "x-pica-connection-key"]).ok_or_else(|| {
-        ApiError::bad_request("missing_connection_key", "Send the connection key in the x-portico-connection-key header.")
+        ApiError::bad_request(
+            "missing_connection_key",
+            "Send the connection key in the x-portico-connection-key header.",
+        )
     })?;
-    let key = ConnectionKey::parse(key_text)
-        .map_err(|e| ApiError::bad_request("invalid_connection_key", format!("{e}.")))?;
+    let key =
+        ConnectionKey::parse(key_text).map_err(|e| ApiError::bad_request("invalid_connection_key", format!("{e}.")))?;
     let not_found = || ApiError::not_found("Connection");
     if key.environment != auth.scope.environment {
         return Err(not_found());
@@ -142,7 +148,9 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let row = match state.connection_cache.get(&cache_key) {
         Some(row) => row,
         None => {
-            let row = std::sync::Arc::new(Box::pin(state.store.find_connection_by_key(&auth.scope, key_text)).await?.ok_or_else(not_found)?);
+            let row = std::sync::Arc::new(
+                Box::pin(state.store.find_connection_by_key(&auth.scope, key_text)).await?.ok_or_else(not_found)?,
+            );
             state.connection_cache.put(cache_key, row.clone());
             row
         }
@@ -196,10 +204,13 @@ async fn forward(
     if limits.key_per_minute > 0 || limits.connection_per_minute > 0 {
         state
             .rate_limiter
-            .check(&state.store, &[
-                Limit { bucket: format!("key:{}", auth.key_id), per_minute: limits.key_per_minute },
-                Limit { bucket: format!("conn:{}", row.id), per_minute: limits.connection_per_minute },
-            ])
+            .check(
+                &state.store,
+                &[
+                    Limit { bucket: format!("key:{}", auth.key_id), per_minute: limits.key_per_minute },
+                    Limit { bucket: format!("conn:{}", row.id), per_minute: limits.connection_per_minute },
+                ],
+            )
             .await
             .map_err(|e| ApiError::rate_limited("passthrough calls for this connection or key", e.retry_after_secs))?;
     }
@@ -214,11 +225,14 @@ async fn forward(
         ));
     }
     let platform = state.catalog.get(&row.platform).cloned().ok_or_else(|| {
-        ApiError::new(StatusCode::CONFLICT, "platform_unavailable", format!("Platform `{}` is no longer in the catalog.", row.platform))
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "platform_unavailable",
+            format!("Platform `{}` is no longer in the catalog.", row.platform),
+        )
     })?;
     let creds: Credentials = state.vault.open_json(credentials_binding(&auth.scope, &row.id), &row.credentials)?;
-    let mut creds =
-        crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, None).await?;
+    let mut creds = crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, None).await?;
 
     let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
     if let Some(action_id) = action_id {
@@ -271,20 +285,31 @@ async fn forward(
             Outbound::Streamed(stream) => stream.take().unwrap_or_else(Body::empty),
         };
         let attempt_headers = if may_resend { headers.clone() } else { std::mem::take(&mut headers) };
-        let response = state.passthrough.send(parts.method.clone(), &url, attempt_headers, outbound_body).await.map_err(|e| {
-            let elapsed_ms = started.elapsed().as_millis() as u64;
-            match e {
-                upstream::SendError::Timeout => {
-                    tracing::warn!(elapsed_ms, "upstream did not answer in time");
-                    ApiError::new(StatusCode::GATEWAY_TIMEOUT, "upstream_timeout", format!("{} did not answer in time.", platform.name))
+        let response =
+            state.passthrough.send(parts.method.clone(), &url, attempt_headers, outbound_body).await.map_err(|e| {
+                let elapsed_ms = started.elapsed().as_millis() as u64;
+                match e {
+                    upstream::SendError::Timeout => {
+                        tracing::warn!(elapsed_ms, "upstream did not answer in time");
+                        ApiError::new(
+                            StatusCode::GATEWAY_TIMEOUT,
+                            "upstream_timeout",
+                            format!("{} did not answer in time.", platform.name),
+                        )
+                    }
+                    upstream::SendError::PrivateAddress => {
+                        upstream_error(UpstreamError::PrivateAddress(platform.slug.clone()))
+                    }
+                    upstream::SendError::Unreachable(why) => {
+                        tracing::warn!(error = %why, elapsed_ms, "upstream request failed");
+                        ApiError::new(
+                            StatusCode::BAD_GATEWAY,
+                            "upstream_unreachable",
+                            format!("{} could not be reached.", platform.name),
+                        )
+                    }
                 }
-                upstream::SendError::PrivateAddress => upstream_error(UpstreamError::PrivateAddress(platform.slug.clone())),
-                upstream::SendError::Unreachable(why) => {
-                    tracing::warn!(error = %why, elapsed_ms, "upstream request failed");
-                    ApiError::new(StatusCode::BAD_GATEWAY, "upstream_unreachable", format!("{} could not be reached.", platform.name))
-                }
-            }
-        })?;
+            })?;
         // The provider refused the access token: refresh once (unless another call already did)
         // and send once more.
         if response.status() == StatusCode::UNAUTHORIZED
@@ -296,16 +321,31 @@ async fn forward(
             let rejected = creds.get("accessToken").map(str::to_string);
             tracing::info!("upstream refused the access token; refreshing once");
             drop(response);
-            creds = Box::pin(crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, rejected.as_deref())).await?;
+            creds = Box::pin(crate::oauth::refresh::usable_credentials(
+                state,
+                &auth.scope,
+                row,
+                &platform,
+                creds,
+                rejected.as_deref(),
+            ))
+            .await?;
             (url, headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), forwarded.clone())?;
             continue;
         }
         let wait = (attempt <= retries && is_retryable(response.status()))
-            .then(|| retry_wait(response.headers(), attempt, state.config.passthrough_max_retry_wait, state.clock.now_ms()))
+            .then(|| {
+                retry_wait(response.headers(), attempt, state.config.passthrough_max_retry_wait, state.clock.now_ms())
+            })
             .flatten();
         match wait {
             Some(wait) => {
-                tracing::info!(status = response.status().as_u16(), attempt, wait_ms = wait.as_millis() as u64, "retrying upstream");
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying upstream"
+                );
                 drop(response);
                 tokio::time::sleep(wait).await;
             }
@@ -361,7 +401,10 @@ fn requested_retries(headers: &HeaderMap) -> ApiResult<u32> {
     match header(headers, &["x-portico-retries"]) {
         None => Ok(0),
         Some(v) => v.parse::<u32>().ok().filter(|n| *n <= MAX_RETRIES).ok_or_else(|| {
-            ApiError::bad_request("invalid_retries", format!("x-portico-retries must be a whole number from 0 to {MAX_RETRIES}."))
+            ApiError::bad_request(
+                "invalid_retries",
+                format!("x-portico-retries must be a whole number from 0 to {MAX_RETRIES}."),
+            )
         }),
     }
 }
@@ -373,7 +416,12 @@ fn is_retryable(status: StatusCode) -> bool {
 /// How long to wait before the next attempt: the upstream's `Retry-After` (seconds or an HTTP
 /// date) when it sent one, else exponential backoff from 250 ms. `None` when the upstream asks
 /// for longer than `max`: the caller then gets the upstream's answer as it is.
-fn retry_wait(headers: &http::HeaderMap, attempt: u32, max: std::time::Duration, now_ms: i64) -> Option<std::time::Duration> {
+fn retry_wait(
+    headers: &http::HeaderMap,
+    attempt: u32,
+    max: std::time::Duration,
+    now_ms: i64,
+) -> Option<std::time::Duration> {
     let asked = headers.get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(|v| {
         let v = v.trim();
         match v.parse::<u64>() {
@@ -415,7 +463,11 @@ mod tests {
         headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("Wed, 21 Oct 2015 07:28:05 GMT"));
         let date_ms = 1_445_412_485_000;
         assert_eq!(retry_wait(&headers, 1, max, date_ms - 3000), Some(std::time::Duration::from_secs(3)));
-        assert_eq!(retry_wait(&headers, 1, max, date_ms + 5000), Some(std::time::Duration::ZERO), "a past date means now");
+        assert_eq!(
+            retry_wait(&headers, 1, max, date_ms + 5000),
+            Some(std::time::Duration::ZERO),
+            "a past date means now"
+        );
     }
 
     #[test]
@@ -430,7 +482,16 @@ mod tests {
 
     #[test]
     fn control_headers_are_stripped() {
-        for name in ["authorization", "cookie", "host", "x-portico-secret", "x-pica-connection-key", "connection", "x-forwarded-for", "te"] {
+        for name in [
+            "authorization",
+            "cookie",
+            "host",
+            "x-portico-secret",
+            "x-pica-connection-key",
+            "connection",
+            "x-forwarded-for",
+            "te",
+        ] {
             assert!(is_stripped_request_header(&HeaderName::from_static(name)), "{name}");
         }
         for name in ["accept", "content-type", "x-custom", "content-length"] {

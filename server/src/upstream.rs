@@ -94,9 +94,7 @@ fn render_url(template: &Template, creds: &Credentials) -> Result<Url, UpstreamE
     for var in template.variables() {
         if let Some(value) = creds.get(var) {
             if !url_safe(value) {
-                return Err(UpstreamError::BadBase(format!(
-                    "`{var}` may only hold letters, digits, `-`, `.` and `_`"
-                )));
+                return Err(UpstreamError::BadBase(format!("`{var}` may only hold letters, digits, `-`, `.` and `_`")));
             }
         }
     }
@@ -344,7 +342,10 @@ impl PrivateAllowList {
 /// Resolves `name`, then drops private addresses unless the host is allow-listed: checking the
 /// address actually connected to defeats DNS rebinding, which a check of the name alone misses.
 /// Behind both clients' resolvers.
-fn resolve_guarded(allow: &PrivateAllowList, name: &str) -> impl std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'static {
+fn resolve_guarded(
+    allow: &PrivateAllowList,
+    name: &str,
+) -> impl std::future::Future<Output = std::io::Result<Vec<SocketAddr>>> + Send + 'static {
     let host = name.to_ascii_lowercase();
     let allowed = allow.hosts.contains(&host);
     async move {
@@ -486,14 +487,17 @@ mod tests {
                 let cached = fixed.base_for(platform, &creds).map(Cow::into_owned);
                 assert_eq!(cached, direct, "{}", platform.slug);
             }
-            parsed_once += usize::from(matches!(fixed.base_for(platform, &Credentials::default()), Ok(Cow::Borrowed(_))));
+            parsed_once +=
+                usize::from(matches!(fixed.base_for(platform, &Credentials::default()), Ok(Cow::Borrowed(_))));
         }
         assert!(parsed_once >= 70, "most bases need no settings and are parsed once: {parsed_once}");
     }
 
     #[test]
     fn bases_must_be_plain_http() {
-        for bad in ["ftp://files.example.com/", "https://user:pw@api.example.com/", "file:///etc/passwd", "data:text/plain,x"] {
+        for bad in
+            ["ftp://files.example.com/", "https://user:pw@api.example.com/", "file:///etc/passwd", "data:text/plain,x"]
+        {
             let t = Template::parse(bad).unwrap();
             assert!(render_url(&t, &Credentials::default()).is_err(), "{bad}");
             if let Ok(url) = Url::parse(bad) {
@@ -511,8 +515,18 @@ mod tests {
     #[test]
     fn classifies_addresses() {
         for private in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-            "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
@@ -559,7 +573,9 @@ mod tests {
         if raw_path.starts_with('/') || raw_path.contains("//") || raw_path.contains('\\') || lowered.contains("%5c") {
             return None;
         }
-        if lowered.contains("%2f") || raw_path.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#' || b == b'?') {
+        if lowered.contains("%2f")
+            || raw_path.bytes().any(|b| b.is_ascii_control() || b == b' ' || b == b'#' || b == b'?')
+        {
             return None;
         }
         if lowered.replace("%2e", ".").split('/').any(|seg| seg == "." || seg == "..") || lowered.contains("%25") {

@@ -61,30 +61,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            crate::error::ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "The database cannot be reached.",
-            )
-            .into_response()
+            crate::error::ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "The database cannot be reached.")
+                .into_response()
         }
     }
 }
 
 fn asset(content_type: &'static str, body: &'static str, cache: &'static str) -> Response {
-    (
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache)],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, cache)], body).into_response()
 }
 
 async fn embed_js() -> Response {
     // Hosts load this from their pages; a short cache keeps fixes rolling out quickly.
     let mut response = asset("text/javascript; charset=utf-8", EMBED_JS, "public, max-age=300");
-    response
-        .headers_mut()
-        .insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+    response.headers_mut().insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
     response
 }
 
@@ -115,7 +105,10 @@ async fn logo(Path(file): Path<String>) -> Response {
                 (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
                 (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
                 // SVG can carry script; served as an image with a locked-down policy it cannot run.
-                (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'")),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+                ),
             ],
             f.contents(),
         )
@@ -156,11 +149,9 @@ fn modal_csp(frame_ancestors: &str) -> String {
 }
 
 fn html_response(body: String, csp: String) -> Response {
-    let mut response = (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
-        body,
-    )
-        .into_response();
+    let mut response =
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)
+            .into_response();
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
@@ -202,7 +193,8 @@ pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> 
     use tower_http::set_header::SetResponseHeaderLayer;
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, |response: &Response| {
-            (!response.headers().contains_key(header::CONTENT_SECURITY_POLICY)).then(|| HeaderValue::from_static("DENY"))
+            (!response.headers().contains_key(header::CONTENT_SECURITY_POLICY))
+                .then(|| HeaderValue::from_static("DENY"))
         }))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

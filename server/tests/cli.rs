@@ -54,10 +54,16 @@ fn keys_can_be_created_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let created = stdout_json(&portico(dir.path(), &["workspace", "create", "--name", "K", "--json"]));
     let id = created["workspaceId"].as_str().unwrap();
-    let key = stdout_json(&portico(dir.path(), &["key", "create", "--workspace", id, "--environment", "live", "--label", "ci", "--json"]));
+    let key = stdout_json(&portico(
+        dir.path(),
+        &["key", "create", "--workspace", id, "--environment", "live", "--label", "ci", "--json"],
+    ));
     assert!(key["secretKey"].as_str().unwrap().starts_with("sk_live_"));
     let key_id = key["id"].as_str().unwrap();
-    let revoked = stdout_json(&portico(dir.path(), &["key", "revoke", "--workspace", id, "--environment", "live", key_id, "--json"]));
+    let revoked = stdout_json(&portico(
+        dir.path(),
+        &["key", "revoke", "--workspace", id, "--environment", "live", key_id, "--json"],
+    ));
     assert_eq!(revoked["revoked"], true);
     let again = portico(dir.path(), &["key", "revoke", "--workspace", id, "--environment", "live", key_id]);
     assert!(!again.status.success());
@@ -69,9 +75,13 @@ fn integration_enable_checks_the_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let created = stdout_json(&portico(dir.path(), &["workspace", "create", "--name", "I", "--json"]));
     let id = created["workspaceId"].as_str().unwrap();
-    let enabled = stdout_json(&portico(dir.path(), &["integration", "enable", "--workspace", id, "--environment", "test", "mock", "--json"]));
+    let enabled = stdout_json(&portico(
+        dir.path(),
+        &["integration", "enable", "--workspace", id, "--environment", "test", "mock", "--json"],
+    ));
     assert_eq!(enabled["enabled"][0], "mock");
-    let unknown = portico(dir.path(), &["integration", "enable", "--workspace", id, "--environment", "test", "no-such-platform"]);
+    let unknown =
+        portico(dir.path(), &["integration", "enable", "--workspace", id, "--environment", "test", "no-such-platform"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("not in the catalog"));
 }
@@ -145,7 +155,8 @@ async fn seed_connection(dir: &std::path::Path, key: [u8; 32]) {
     .await
     .unwrap();
     let created = portico::workspaces::create_workspace(&store, &OsEntropy, 1, "Seed", &[]).await.unwrap();
-    let scope = Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
+    let scope =
+        Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
     let vault = portico::vault::Vault::new(&key, &[], std::sync::Arc::new(OsEntropy));
     let id = "conn_0123456789abcdef0123456789abcdef";
     let sealed = vault.seal(portico::connections::credentials_binding(&scope, id), b"{\"apiKey\":\"x\"}").unwrap();
@@ -194,7 +205,12 @@ async fn vault_status_and_rotate_report_what_each_key_protects() {
         command.output().unwrap()
     };
     let records = |status: &Value, id: &str| {
-        status["keys"].as_array().unwrap().iter().find(|k| k["keyId"] == id).map(|k| (k["records"].as_i64().unwrap(), k["state"].as_str().unwrap().to_string()))
+        status["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["keyId"] == id)
+            .map(|k| (k["records"].as_i64().unwrap(), k["state"].as_str().unwrap().to_string()))
     };
 
     let unknown = stdout_json(&run(&["vault", "status", "--json"], false));
@@ -233,7 +249,22 @@ fn oauth_app_set_never_echoes_the_secret() {
     let secret = "gh_secret_value_that_must_stay_hidden_42";
     std::fs::write(dir.path().join("secret.txt"), format!("{secret}\n")).unwrap();
     let scope = ["--workspace", id, "--environment", "live"];
-    let set = run(&[&["oauth-app", "set"][..], &scope, &["--platform", "github", "--client-id", "Iv1.abc123", "--client-secret-file", "secret.txt", "--scope", "repo", "--json"]].concat());
+    let set = run(&[
+        &["oauth-app", "set"][..],
+        &scope,
+        &[
+            "--platform",
+            "github",
+            "--client-id",
+            "Iv1.abc123",
+            "--client-secret-file",
+            "secret.txt",
+            "--scope",
+            "repo",
+            "--json",
+        ],
+    ]
+    .concat());
     let everything = format!("{}{}", String::from_utf8_lossy(&set.stdout), String::from_utf8_lossy(&set.stderr));
     assert!(!everything.contains(secret), "the secret was printed: {everything}");
     let saved = stdout_json(&set);
@@ -245,14 +276,24 @@ fn oauth_app_set_never_echoes_the_secret() {
     assert!(!String::from_utf8_lossy(&listed.stdout).contains(secret));
     assert_eq!(stdout_json(&listed)["apps"][0]["clientId"], "Iv1.abc123");
     // Not an OAuth platform, or not in the catalog: refused in words.
-    let wrong = run(&[&["oauth-app", "set"][..], &scope, &["--platform", "stripe", "--client-id", "x", "--client-secret-file", "secret.txt"]].concat());
+    let wrong = run(&[
+        &["oauth-app", "set"][..],
+        &scope,
+        &["--platform", "stripe", "--client-id", "x", "--client-secret-file", "secret.txt"],
+    ]
+    .concat());
     assert!(!wrong.status.success());
-    assert!(String::from_utf8_lossy(&wrong.stderr).contains("does not use an OAuth app"), "{}", String::from_utf8_lossy(&wrong.stderr));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("does not use an OAuth app"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
     // The database holds no clear secret.
     let db = std::fs::read(dir.path().join("data/portico.db")).unwrap_or_default();
     let wal = std::fs::read(dir.path().join("data/portico.db-wal")).unwrap_or_default();
     let needle = secret.as_bytes();
     assert!(!db.windows(needle.len()).any(|w| w == needle) && !wal.windows(needle.len()).any(|w| w == needle));
-    let removed = stdout_json(&run(&[&["oauth-app", "remove"][..], &scope, &["--platform", "github", "--json"]].concat()));
+    let removed =
+        stdout_json(&run(&[&["oauth-app", "remove"][..], &scope, &["--platform", "github", "--json"]].concat()));
     assert_eq!(removed["removed"], true);
 }

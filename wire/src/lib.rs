@@ -234,9 +234,7 @@ mod tests {
 
     #[test]
     fn error_body_has_the_documented_shape() {
-        let body = ErrorBody {
-            error: ErrorDetail { code: "token_expired".into(), message: "Expired.".into() },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: "token_expired".into(), message: "Expired.".into() } };
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             serde_json::json!({"error": {"code": "token_expired", "message": "Expired."}})
@@ -267,8 +265,7 @@ mod tests {
 
     #[test]
     fn form_fields_are_required_unless_said_otherwise() {
-        let field: FormField =
-            serde_json::from_str(r#"{"name":"apiKey","label":"API key"}"#).unwrap();
+        let field: FormField = serde_json::from_str(r#"{"name":"apiKey","label":"API key"}"#).unwrap();
         assert!(field.required);
         assert!(!field.secret);
     }

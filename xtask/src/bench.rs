@@ -153,7 +153,8 @@ fn nginx_conf(dir: &Path) -> Result<PathBuf> {
 }
 
 fn curl_json(args: &[&str]) -> Result<String> {
-    output(Command::new("curl").args(["-sS", "--fail-with-body"]).args(args)).ok_or_else(|| format!("curl {args:?} failed"))
+    output(Command::new("curl").args(["-sS", "--fail-with-body"]).args(args))
+        .ok_or_else(|| format!("curl {args:?} failed"))
 }
 
 /// A string field of a JSON object (compact or pretty-printed); enough for our own answers.
@@ -226,15 +227,27 @@ fn start_portico(bin: &Path, dir: &Path, database_url: &str, addr: &str, wrapper
     let server = Running(serve.spawn().map_err(|e| e.to_string())?);
     wait_for(addr)?;
     let minted = curl_json(&[
-        "-X", "POST", &format!("http://{addr}/v1/authkit/token"),
-        "-H", &format!("x-portico-secret: {secret}"), "-H", "content-type: application/json",
-        "-d", r#"{"identity":"bench-user","identityType":"user"}"#,
+        "-X",
+        "POST",
+        &format!("http://{addr}/v1/authkit/token"),
+        "-H",
+        &format!("x-portico-secret: {secret}"),
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"identity":"bench-user","identityType":"user"}"#,
     ])?;
     let token = json_field(&minted, "token")?;
     let connection = curl_json(&[
-        "-X", "POST", &format!("http://{addr}/v1/authkit/connections"),
-        "-H", &format!("authorization: Bearer {token}"), "-H", "content-type: application/json",
-        "-d", &format!(r#"{{"platform":"mock","fields":{{"apiKey":"{API_KEY}"}}}}"#),
+        "-X",
+        "POST",
+        &format!("http://{addr}/v1/authkit/connections"),
+        "-H",
+        &format!("authorization: Bearer {token}"),
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &format!(r#"{{"platform":"mock","fields":{{"apiKey":"{API_KEY}"}}}}"#),
     ])?;
     let key = json_field(&connection, "key")?;
     Ok(Portico { server, addr: addr.to_string(), secret, key })
@@ -288,7 +301,8 @@ fn instructions_per_call(bin: &Path, dir: &Path) -> Result<f64> {
         let out = run_dir.join("callgrind.out");
         let out_arg = format!("--callgrind-out-file={}", out.display());
         let database = format!("sqlite://{}/counted.db?mode=rwc", run_dir.display());
-        let portico = start_portico(bin, &run_dir, &database, PORTICO_COUNTED, &["valgrind", "--tool=callgrind", &out_arg])?;
+        let portico =
+            start_portico(bin, &run_dir, &database, PORTICO_COUNTED, &["valgrind", "--tool=callgrind", &out_arg])?;
         call_sequentially(&portico, calls)?;
         // SIGINT: the server shuts down gracefully and callgrind writes its counts.
         run("stopping the counted server", Command::new("kill").args(["-INT", &portico.server.0.id().to_string()]))?;
@@ -312,7 +326,11 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 }
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
 }
 
 pub fn passthrough() -> Result<()> {
@@ -329,7 +347,11 @@ pub fn passthrough() -> Result<()> {
     fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
 
     let _mock = Running(
-        Command::new(&bin).args(["mock-provider", "--listen", MOCK]).stdout(Stdio::null()).spawn().map_err(|e| e.to_string())?,
+        Command::new(&bin)
+            .args(["mock-provider", "--listen", MOCK])
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?,
     );
     wait_for(MOCK)?;
     let conf = nginx_conf(&dir)?;
@@ -348,7 +370,10 @@ pub fn passthrough() -> Result<()> {
     let mut pg_database = None;
     if postgres_reachable(&pg) {
         let name = format!("portico_bench_{}", std::process::id());
-        run("creating a PostgreSQL database", Command::new("psql").args([&pg, "-qc", &format!("CREATE DATABASE {name}")]))?;
+        run(
+            "creating a PostgreSQL database",
+            Command::new("psql").args([&pg, "-qc", &format!("CREATE DATABASE {name}")]),
+        )?;
         let (prefix, _) = pg.rsplit_once('/').ok_or("bad PostgreSQL URL")?;
         backends.push(("PostgreSQL".to_string(), format!("{prefix}/{name}")));
         pg_database = Some(name);
@@ -361,11 +386,13 @@ pub fn passthrough() -> Result<()> {
         porticos.push((label.clone(), start_portico(&bin, &dir.join(label), url, &addr, &[])?));
     }
 
-    let rounds: usize = std::env::var("PORTICO_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(3);
+    let rounds: usize =
+        std::env::var("PORTICO_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or(3);
     let auth = format!("Bearer {API_KEY}");
     // (setup, concurrency) -> one measure per round.
     let mut results: Vec<((String, u32), Vec<Measure>)> = Vec::new();
-    let mut record = |setup: &str, c: u32, m: Measure| match results.iter_mut().find(|(k, _)| k.0 == setup && k.1 == c) {
+    let mut record = |setup: &str, c: u32, m: Measure| match results.iter_mut().find(|(k, _)| k.0 == setup && k.1 == c)
+    {
         Some((_, list)) => list.push(m),
         None => results.push(((setup.to_string(), c), vec![m])),
     };
@@ -373,7 +400,11 @@ pub fn passthrough() -> Result<()> {
         eprintln!("xtask: round {round} of {rounds}");
         for c in [1, 64] {
             record("direct", c, wrk("direct", &format!("http://{MOCK}/api/me"), &[("Authorization", &auth)], c, &[])?);
-            record("nginx proxy_pass", c, wrk("nginx proxy_pass", &format!("http://{NGINX}/api/me"), &[], c, &nginx_pids)?);
+            record(
+                "nginx proxy_pass",
+                c,
+                wrk("nginx proxy_pass", &format!("http://{NGINX}/api/me"), &[], c, &nginx_pids)?,
+            );
             for (label, p) in &porticos {
                 let setup = format!("Portico passthrough ({label})");
                 let headers = [("x-portico-secret", p.secret.as_str()), ("x-portico-connection-key", p.key.as_str())];
@@ -400,7 +431,12 @@ pub fn passthrough() -> Result<()> {
         let med = |f: fn(&Measure) -> f64| median(list.iter().map(f).collect());
         let cpu = med(|m| m.cpu_us.unwrap_or(f64::NAN));
         let cpu = if cpu.is_finite() { format!("{cpu:.1} µs") } else { "-".into() };
-        println!("| {setup} | {c} | {:.0} | {:.3} ms | {:.3} ms | {cpu} |", med(|m| m.rps), med(|m| m.p50_ms), med(|m| m.p99_ms));
+        println!(
+            "| {setup} | {c} | {:.0} | {:.3} ms | {:.3} ms | {cpu} |",
+            med(|m| m.rps),
+            med(|m| m.p50_ms),
+            med(|m| m.p99_ms)
+        );
     }
     let find = |setup: &str, c: u32| results.iter().find(|(k, _)| k.0 == setup && k.1 == c).map(|(_, list)| list);
     for (label, _) in &backends {

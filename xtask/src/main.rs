@@ -39,7 +39,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup(),
         Some("build") => setup().and_then(|_| build_assets()).and_then(|_| build_server()),
-        Some("demo") => setup().and_then(|_| build_assets()).and_then(|_| build_server()).and_then(|_| demo(&args[1..])),
+        Some("demo") => {
+            setup().and_then(|_| build_assets()).and_then(|_| build_server()).and_then(|_| demo(&args[1..]))
+        }
         Some("test") => setup().and_then(|_| build_assets()).and_then(|_| test()),
         Some("sizes") => sizes(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
@@ -203,7 +205,8 @@ pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
 fn install_crate(name: &str, version: &str, locked: bool) -> Result<()> {
     if output(cmd("cargo").args(["binstall", "--version"])).is_some() {
         let spec = format!("{name}@{version}");
-        if run(&format!("cargo binstall {spec}"), cmd("cargo").args(["binstall", "-y", "--no-confirm", &spec])).is_ok() {
+        if run(&format!("cargo binstall {spec}"), cmd("cargo").args(["binstall", "-y", "--no-confirm", &spec])).is_ok()
+        {
             return Ok(());
         }
         eprintln!("xtask: cargo binstall failed; building {name} from source instead");
@@ -290,7 +293,16 @@ fn build_modal() -> Result<()> {
     run(
         "wasm-opt -Oz (modal)",
         cmd("wasm-opt")
-            .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int", "--enable-sign-ext", "--enable-reference-types", "--enable-multivalue", "--enable-mutable-globals", "-o"])
+            .args([
+                "-Oz",
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-reference-types",
+                "--enable-multivalue",
+                "--enable-mutable-globals",
+                "-o",
+            ])
             .arg(&bundle)
             .arg(&bundle),
     )?;
@@ -309,11 +321,7 @@ fn demo(args: &[String]) -> Result<()> {
 }
 
 pub(crate) fn postgres_reachable(url: &str) -> bool {
-    let host_port = url
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5432");
+    let host_port = url.split('@').nth(1).and_then(|rest| rest.split('/').next()).unwrap_or("127.0.0.1:5432");
     host_port
         .parse::<SocketAddr>()
         .ok()
@@ -329,7 +337,9 @@ fn test() -> Result<()> {
         eprintln!("xtask: PostgreSQL reachable: the integration tests run on SQLite and PostgreSQL");
         cargo_test.env("PORTICO_TEST_POSTGRES_URL", &postgres);
     } else {
-        eprintln!("xtask: NOTICE: PostgreSQL is not reachable at {postgres}; its half of the integration tests is skipped");
+        eprintln!(
+            "xtask: NOTICE: PostgreSQL is not reachable at {postgres}; its half of the integration tests is skipped"
+        );
         cargo_test.env("PORTICO_TEST_POSTGRES_URL", "off");
     }
     // Also builds target/debug/portico, which the end-to-end suite runs.
@@ -351,14 +361,17 @@ fn fuzz(seconds: Option<&str>) -> Result<()> {
     let seconds: u64 = seconds.unwrap_or("60").parse().map_err(|_| "SECONDS must be a number".to_string())?;
     let toolchains = output(cmd("rustup").args(["toolchain", "list"])).unwrap_or_default();
     if !toolchains.lines().any(|l| l.starts_with("nightly")) {
-        run("installing the nightly toolchain", cmd("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]))?;
+        run(
+            "installing the nightly toolchain",
+            cmd("rustup").args(["toolchain", "install", "nightly", "--profile", "minimal"]),
+        )?;
     }
     if output(cmd("cargo").args(["fuzz", "--version"])).is_none() {
         run("installing cargo-fuzz (once)", cmd("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
     }
     let dir = root().join("fuzz");
-    let targets = output(cmd("cargo").args(["+nightly", "fuzz", "list"]).current_dir(&dir))
-        .ok_or("cargo fuzz list failed")?;
+    let targets =
+        output(cmd("cargo").args(["+nightly", "fuzz", "list"]).current_dir(&dir)).ok_or("cargo fuzz list failed")?;
     for target in targets.lines().map(str::trim).filter(|t| !t.is_empty()) {
         run(
             &format!("fuzzing {target} for {seconds}s"),

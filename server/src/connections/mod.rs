@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use portico_catalog::Platform;
 use portico_wire::{ConnectionList, ConnectionView, ErrorBody};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult, AppJson};
 use crate::keys::SecretKeyAuth;
@@ -29,9 +29,11 @@ pub const MAX_TAGS: usize = 32;
 pub const MAX_TAG_LEN: usize = 64;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_connections))
-        .routes(routes!(get_connection, update_connection, delete_connection))
+    OpenApiRouter::new().routes(routes!(list_connections)).routes(routes!(
+        get_connection,
+        update_connection,
+        delete_connection
+    ))
 }
 
 /// Where a connection's credentials live in the vault.
@@ -87,10 +89,7 @@ pub fn parse_tags(tags: &[String]) -> Result<Vec<String>, ApiError> {
 /// Why a connect form was refused, in words for the modal.
 pub fn form_error(platform: &Platform, errors: Vec<portico_catalog::FieldError>) -> ApiError {
     let details: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-    ApiError::unprocessable(
-        "invalid_fields",
-        format!("Check the {} form: {}.", platform.name, details.join("; ")),
-    )
+    ApiError::unprocessable("invalid_fields", format!("Check the {} form: {}.", platform.name, details.join("; ")))
 }
 
 /// Runs the catalog's verification request with the submitted credentials.
@@ -110,7 +109,9 @@ async fn verify_credentials(state: &AppState, platform: &Platform, creds: &Crede
     let mut headers = http::HeaderMap::new();
     for (name, template) in &verify.headers {
         let value = template.render(|n| creds.get(n)).map_err(|e| ApiError::internal(format!("verify header: {e}")))?;
-        if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(&value)) {
+        if let (Ok(name), Ok(value)) =
+            (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(&value))
+        {
             headers.insert(name, value);
         }
     }
@@ -174,7 +175,10 @@ async fn client_credentials_grant(state: &AppState, platform: &Platform, creds: 
         Err(e) => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "provider_error",
-            format!("{} answered with an error while we checked the client ({e}). Nothing was saved; try again later.", platform.name),
+            format!(
+                "{} answered with an error while we checked the client ({e}). Nothing was saved; try again later.",
+                platform.name
+            ),
         )),
     }
 }
@@ -302,7 +306,10 @@ async fn list_connections(
         Some(t) => Some(
             IdentityType::parse(t)
                 .ok_or_else(|| {
-                    ApiError::unprocessable("invalid_query", format!("`identityType` must be {}.", IdentityType::EXPECTED))
+                    ApiError::unprocessable(
+                        "invalid_query",
+                        format!("`identityType` must be {}.", IdentityType::EXPECTED),
+                    )
                 })?
                 .as_str()
                 .to_string(),

@@ -95,7 +95,10 @@ pub async fn put(
         return Err(AppError::Invalid("the client secret must be 1 to 4096 characters".into()));
     }
     if let Some(scopes) = &scopes {
-        if scopes.iter().any(|s| s.is_empty() || s.len() > 512 || s.chars().any(|c| c.is_whitespace() || c.is_control())) {
+        if scopes
+            .iter()
+            .any(|s| s.is_empty() || s.len() > 512 || s.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
             return Err(AppError::Invalid("each scope must be 1 to 512 characters without spaces".into()));
         }
     }

@@ -88,10 +88,13 @@ async fn create_attempt(
     crate::authkit::check_parent_origin(&state, &headers, &token).await?;
     state
         .rate_limiter
-        .check(&state.store, &[crate::ratelimit::Limit {
-            bucket: format!("form:{}", token.id),
-            per_minute: state.config.rate_limits.forms_per_minute,
-        }])
+        .check(
+            &state.store,
+            &[crate::ratelimit::Limit {
+                bucket: format!("form:{}", token.id),
+                per_minute: state.config.rate_limits.forms_per_minute,
+            }],
+        )
         .await
         .map_err(|e| ApiError::rate_limited("attempts to connect in this session", e.retry_after_secs))?;
     let scope = &token.scope;
@@ -105,7 +108,10 @@ async fn create_attempt(
     if state.store.find_oauth_app(scope, &platform.slug).await?.is_none() {
         return Err(ApiError::unprocessable(
             "oauth_app_missing",
-            format!("{} is not set up for sign-in yet: this app's administrator has to add its OAuth app to Portico.", platform.name),
+            format!(
+                "{} is not set up for sign-in yet: this app's administrator has to add its OAuth app to Portico.",
+                platform.name
+            ),
         ));
     }
     if let Some(id) = &body.connection_id {
@@ -116,7 +122,11 @@ async fn create_attempt(
                 && r.identity_type.as_deref() == Some(token.identity_type.as_str())
         });
         if !mine {
-            return Err(ApiError::new(StatusCode::NOT_FOUND, "connection_not_found", "That connection was not found for you."));
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "connection_not_found",
+                "That connection was not found for you.",
+            ));
         }
     }
     let mode = match body.mode.as_deref().unwrap_or("popup") {
@@ -125,7 +135,10 @@ async fn create_attempt(
     };
     let return_to = match (&*mode, &body.return_to) {
         ("redirect", None) => {
-            return Err(ApiError::unprocessable("invalid_return_to", "Redirect mode needs `returnTo`, the page to come back to."))
+            return Err(ApiError::unprocessable(
+                "invalid_return_to",
+                "Redirect mode needs `returnTo`, the page to come back to.",
+            ))
         }
         ("redirect", Some(url)) => Some(check_return_to(&state, scope, url).await?),
         _ => None,
@@ -170,9 +183,18 @@ async fn create_attempt(
 /// A redirect-mode return address: absolute http(s), no credentials, on an origin the workspace
 /// allows (so Portico is never an open redirector).
 async fn check_return_to(state: &AppState, scope: &Scope, raw: &str) -> ApiResult<String> {
-    let bad = || ApiError::unprocessable("invalid_return_to", "`returnTo` must be a page on one of this workspace's allowed origins.");
+    let bad = || {
+        ApiError::unprocessable(
+            "invalid_return_to",
+            "`returnTo` must be a page on one of this workspace's allowed origins.",
+        )
+    };
     let url = url::Url::parse(raw).map_err(|_| bad())?;
-    if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some() || raw.len() > 2048 {
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || raw.len() > 2048
+    {
         return Err(bad());
     }
     let origin = url.origin().ascii_serialization();
@@ -204,7 +226,9 @@ async fn get_attempt(
         .find_attempt(&id)
         .await?
         .filter(|a| {
-            a.scope == token.scope && a.identity == token.identity.as_str() && a.identity_type == token.identity_type.as_str()
+            a.scope == token.scope
+                && a.identity == token.identity.as_str()
+                && a.identity_type == token.identity_type.as_str()
         })
         .ok_or_else(|| ApiError::not_found("Sign-in attempt"))?;
     Ok(Json(attempt_view(&state, &attempt).await?))
@@ -230,10 +254,18 @@ async fn attempt_view(state: &AppState, a: &AttemptRow) -> ApiResult<OAuthAttemp
         _ => ("started", None),
     };
     let connection = match (&a.result_connection_id, status) {
-        (Some(id), "succeeded") => state.store.find_connection(&a.scope, id).await?.map(|r| crate::connections::view(&a.scope, &r)),
+        (Some(id), "succeeded") => {
+            state.store.find_connection(&a.scope, id).await?.map(|r| crate::connections::view(&a.scope, &r))
+        }
         _ => None,
     };
-    Ok(OAuthAttemptView { attempt_id: a.id.clone(), platform: a.platform.clone(), status: status.into(), connection, error })
+    Ok(OAuthAttemptView {
+        attempt_id: a.id.clone(),
+        platform: a.platform.clone(),
+        status: status.into(),
+        connection,
+        error,
+    })
 }
 
 fn platform_name(state: &AppState, slug: &str) -> String {
@@ -346,7 +378,12 @@ async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Re
 }
 
 /// The provider's authorization URL with everything but `state` and the PKCE challenge.
-fn authorization_url(state: &AppState, platform: &Platform, client_id: &str, scopes: Option<Vec<String>>) -> Option<url::Url> {
+fn authorization_url(
+    state: &AppState,
+    platform: &Platform,
+    client_id: &str,
+    scopes: Option<Vec<String>>,
+) -> Option<url::Url> {
     let oauth = platform.oauth.as_ref()?;
     let base = oauth.authorization_url.as_ref()?.render(|_| None).ok()?;
     let mut url = url::Url::parse(&base).ok()?;
@@ -439,14 +476,21 @@ async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>)
 fn issuer_matches(platform: &Platform, iss: &str) -> bool {
     let Some(oauth) = platform.oauth.as_ref() else { return false };
     let Ok(iss) = url::Url::parse(iss) else { return false };
-    let origin_of = |t: &portico_catalog::Template| t.render(|_| None).ok().and_then(|u| url::Url::parse(&u).ok()).map(|u| u.origin());
+    let origin_of = |t: &portico_catalog::Template| {
+        t.render(|_| None).ok().and_then(|u| url::Url::parse(&u).ok()).map(|u| u.origin())
+    };
     [oauth.authorization_url.as_ref().and_then(origin_of), origin_of(&oauth.token_url)]
         .into_iter()
         .flatten()
         .any(|o| o == iss.origin())
 }
 
-async fn exchange_and_store(state: &AppState, attempt: &AttemptRow, platform: &Platform, code: &str) -> Result<ConnectionRow, Failure> {
+async fn exchange_and_store(
+    state: &AppState,
+    attempt: &AttemptRow,
+    platform: &Platform,
+    code: &str,
+) -> Result<ConnectionRow, Failure> {
     let scope = &attempt.scope;
     let client = match apps::client_auth(state, scope, &platform.slug).await {
         Ok(Some(c)) => c,
@@ -480,7 +524,9 @@ async fn exchange_and_store(state: &AppState, attempt: &AttemptRow, platform: &P
     // Reconnect in place: same id, same connection key, fresh grant.
     if let Some(id) = &attempt.connection_id {
         let existing = state.store.find_connection(scope, id).await.map_err(|e| internal(&e))?;
-        let Some(existing) = existing.filter(|r| r.platform == platform.slug && r.identity.as_deref() == Some(attempt.identity.as_str())) else {
+        let Some(existing) = existing
+            .filter(|r| r.platform == platform.slug && r.identity.as_deref() == Some(attempt.identity.as_str()))
+        else {
             return Err(Failure::StateInvalid);
         };
         let creds = credentials_from(&tokens, None, now);
@@ -612,11 +658,9 @@ fn outcome_page(
         status = html_escape(status),
         origin_json = serde_json::Value::String(origin).to_string().replace('<', "\\u003c"),
     );
-    let mut response = (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
-        body,
-    )
-        .into_response();
+    let mut response =
+        ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)
+            .into_response();
     let csp = format!("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
@@ -630,7 +674,10 @@ mod tests {
 
     #[test]
     fn s256_challenge_matches_rfc_7636_appendix_b() {
-        assert_eq!(challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]

@@ -107,7 +107,11 @@ impl ClientAuth {
 }
 
 /// A client-credentials grant with the client stored in `creds`, asking for the catalog's scopes.
-pub async fn client_credentials_grant(state: &AppState, platform: &Platform, creds: &Credentials) -> Result<TokenSet, GrantError> {
+pub async fn client_credentials_grant(
+    state: &AppState,
+    platform: &Platform,
+    creds: &Credentials,
+) -> Result<TokenSet, GrantError> {
     let client = ClientAuth::from_credentials(creds);
     let scopes = platform.oauth.as_ref().map(|o| o.scopes.join(&o.scope_separator)).unwrap_or_default();
     let mut params = vec![("grant_type", "client_credentials")];

@@ -116,7 +116,11 @@ pub async fn usable_credentials(
     // passthrough call's future.
     match Box::pin(refresh(state, scope, &row.id, rejected)).await {
         Ok(fresh) => Ok(fresh),
-        Err(e) if rejected.is_none() && !is_expired(&creds, now) && !matches!(e, RefreshError::NeedsReauth | RefreshError::Gone) => {
+        Err(e)
+            if rejected.is_none()
+                && !is_expired(&creds, now)
+                && !matches!(e, RefreshError::NeedsReauth | RefreshError::Gone) =>
+        {
             tracing::warn!(connection = %row.id, error = %e, "early refresh failed; the current token still works");
             Ok(creds)
         }
@@ -140,7 +144,10 @@ fn refresh_api_error(platform: &Platform, e: RefreshError, now: i64) -> ApiError
         RefreshError::Failed(grant) => ApiError::new(
             StatusCode::BAD_GATEWAY,
             "refresh_failed",
-            format!("The access token for {} expired and {} refused to refresh it: {grant}.", platform.name, platform.name),
+            format!(
+                "The access token for {} expired and {} refused to refresh it: {grant}.",
+                platform.name, platform.name
+            ),
         ),
         RefreshError::Internal(why) => ApiError::internal(why),
     }
@@ -156,7 +163,12 @@ pub fn needs_reauth_error() -> ApiError {
 
 /// Refreshes one connection's token, single-flight. `rejected`: the access token an upstream
 /// refused (forces a refresh unless it was already replaced). Returns the credentials to use.
-pub async fn refresh(state: &AppState, scope: &Scope, connection_id: &str, rejected: Option<&str>) -> Result<Credentials, RefreshError> {
+pub async fn refresh(
+    state: &AppState,
+    scope: &Scope,
+    connection_id: &str,
+    rejected: Option<&str>,
+) -> Result<Credentials, RefreshError> {
     let lock = state.refresher.lock_for(connection_id);
     let _local = lock.lock().await;
     let margin = state.config.refresh_margin.as_millis() as i64;
@@ -211,7 +223,12 @@ async fn load(state: &AppState, scope: &Scope, id: &str) -> Result<(ConnectionRo
 
 /// The grant that renews a connection's token: a refresh-token grant with the workspace's OAuth
 /// app, or a new client-credentials grant with the client the user entered.
-async fn renew(state: &AppState, scope: &Scope, platform: &Platform, creds: &Credentials) -> Result<super::TokenSet, RefreshError> {
+async fn renew(
+    state: &AppState,
+    scope: &Scope,
+    platform: &Platform,
+    creds: &Credentials,
+) -> Result<super::TokenSet, RefreshError> {
     match platform.auth_kind {
         AuthKind::Oauth2ClientCredentials => {
             super::client_credentials_grant(state, platform, creds).await.map_err(RefreshError::Failed)
@@ -223,10 +240,19 @@ async fn renew(state: &AppState, scope: &Scope, platform: &Platform, creds: &Cre
             let client = super::apps::client_auth(state, scope, &platform.slug)
                 .await
                 .map_err(|e| RefreshError::Internal(e.message.clone()))?
-                .ok_or_else(|| RefreshError::Failed(GrantError::InvalidClient("the workspace has no OAuth app for this platform".into())))?;
-            token_request(state, platform, &client, &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)])
-                .await
-                .map_err(RefreshError::Failed)
+                .ok_or_else(|| {
+                    RefreshError::Failed(GrantError::InvalidClient(
+                        "the workspace has no OAuth app for this platform".into(),
+                    ))
+                })?;
+            token_request(
+                state,
+                platform,
+                &client,
+                &[("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
+            )
+            .await
+            .map_err(RefreshError::Failed)
         }
     }
 }
@@ -262,7 +288,8 @@ async fn refresh_holding_lease(
         }
         Err(RefreshError::Failed(grant)) => {
             let now = state.clock.now_ms();
-            let failures_before = state.store.refresh_state(scope, &row.id).await.map_err(internal)?.map(|s| s.0).unwrap_or(0);
+            let failures_before =
+                state.store.refresh_state(scope, &row.id).await.map_err(internal)?.map(|s| s.0).unwrap_or(0);
             // Back off: 30 s, 1 min, 2 min… up to an hour.
             let backoff = (30_000i64 << failures_before.clamp(0, 7)).min(3_600_000);
             let (failures, needs_reauth) = state

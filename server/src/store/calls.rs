@@ -24,7 +24,8 @@ pub struct CallRecord {
     pub created_at: i64,
 }
 
-const COLUMNS: &str = "id, connection_id, platform, action_id, method, path, status, error_code, attempts, latency_ms, created_at";
+const COLUMNS: &str =
+    "id, connection_id, platform, action_id, method, path, status, error_code, attempts, latency_ms, created_at";
 
 /// Rows per INSERT statement of the call log.
 const INSERT_CHUNK: usize = 100;

@@ -84,8 +84,12 @@ impl Store {
     }
 }
 
-async fn insert_connection_with(conn: &mut sqlx::AnyConnection, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
-        sqlx::query(
+async fn insert_connection_with(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    c: &ConnectionRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
             "INSERT INTO connections (id, workspace_id, environment, platform, config_key, connection_key, \
              identity, identity_type, name, tags, status, active, credentials, vault_key_id, created_at, updated_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
@@ -121,10 +125,7 @@ async fn write_tags(
     tags: &[String],
     created_at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM connection_tags WHERE connection_id = $1")
-        .bind(connection_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query("DELETE FROM connection_tags WHERE connection_id = $1").bind(connection_id).execute(&mut *conn).await?;
     for tag in tags {
         sqlx::query(
             "INSERT INTO connection_tags (workspace_id, environment, tag, connection_id, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -141,7 +142,12 @@ async fn write_tags(
 }
 
 /// Keeps `connection_counts` in step; always called inside the writing transaction.
-async fn adjust_count(conn: &mut sqlx::AnyConnection, scope: &Scope, platform: &str, delta: i64) -> Result<(), StoreError> {
+async fn adjust_count(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    platform: &str,
+    delta: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO connection_counts (workspace_id, environment, platform, n) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (workspace_id, environment, platform) DO UPDATE SET n = connection_counts.n + excluded.n",
@@ -156,7 +162,6 @@ async fn adjust_count(conn: &mut sqlx::AnyConnection, scope: &Scope, platform: &
 }
 
 impl Store {
-
     pub async fn find_connection(&self, scope: &Scope, id: &str) -> Result<Option<ConnectionRow>, StoreError> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM connections WHERE workspace_id = $1 AND environment = $2 AND id = $3"
@@ -199,10 +204,8 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<ConnectionRow>, i64), StoreError> {
-        let mut args = vec![
-            Arg::Text(scope.workspace_id.as_str().to_string()),
-            Arg::Text(scope.environment.as_str().to_string()),
-        ];
+        let mut args =
+            vec![Arg::Text(scope.workspace_id.as_str().to_string()), Arg::Text(scope.environment.as_str().to_string())];
         // Only tags to filter on: everything comes from the tag table and its indexes. Tags and
         // other filters: the tag table drives, joined to the connections for the rest.
         let tags_only = filter.identity.is_none()
@@ -216,7 +219,12 @@ impl Store {
                 args.push(Arg::Text(first.clone()));
                 let tag_where = "WHERE t.workspace_id = $1 AND t.environment = $2 AND t.tag = $3";
                 if tags_only {
-                    ("connection_tags t", "t.connection_id", "t.created_at DESC, t.connection_id DESC", tag_where.to_string())
+                    (
+                        "connection_tags t",
+                        "t.connection_id",
+                        "t.created_at DESC, t.connection_id DESC",
+                        tag_where.to_string(),
+                    )
                 } else {
                     (
                         "connection_tags t JOIN connections c ON c.id = t.connection_id",
@@ -226,7 +234,12 @@ impl Store {
                     )
                 }
             }
-            None => ("connections c", "c.id", "c.created_at DESC, c.id DESC", String::from("WHERE c.workspace_id = $1 AND c.environment = $2")),
+            None => (
+                "connections c",
+                "c.id",
+                "c.created_at DESC, c.id DESC",
+                String::from("WHERE c.workspace_id = $1 AND c.environment = $2"),
+            ),
         };
         let mut push = |sql: &mut String, clause: &str, arg: Arg| {
             args.push(arg);
@@ -292,7 +305,8 @@ impl Store {
             return Ok((Vec::new(), total));
         }
         let n = args.len();
-        let ids_sql = format!("SELECT {id_column} AS id FROM {from} {sql} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let ids_sql =
+            format!("SELECT {id_column} AS id FROM {from} {sql} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
         let mut page_args = args.clone();
         page_args.push(Arg::Int(limit));
         page_args.push(Arg::Int(offset));
@@ -311,10 +325,8 @@ impl Store {
              ORDER BY created_at DESC, id DESC",
             placeholders.join(", ")
         );
-        let mut row_args = vec![
-            Arg::Text(scope.workspace_id.as_str().to_string()),
-            Arg::Text(scope.environment.as_str().to_string()),
-        ];
+        let mut row_args =
+            vec![Arg::Text(scope.workspace_id.as_str().to_string()), Arg::Text(scope.environment.as_str().to_string())];
         row_args.extend(ids.into_iter().map(Arg::Text));
         let rows = bind_all(sqlx::query(&rows_sql), &row_args).fetch_all(self.pool()).await?;
         let rows = rows.iter().map(connection_from).collect::<Result<Vec<_>, _>>()?;
@@ -367,4 +379,3 @@ impl Store {
         Ok(true)
     }
 }
-

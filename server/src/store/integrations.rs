@@ -35,13 +35,12 @@ impl Store {
     }
 
     pub async fn enabled_integrations(&self, scope: &Scope) -> Result<BTreeSet<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT platform FROM enabled_integrations WHERE workspace_id = $1 AND environment = $2",
-        )
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            sqlx::query("SELECT platform FROM enabled_integrations WHERE workspace_id = $1 AND environment = $2")
+                .bind(scope.workspace_id.as_str())
+                .bind(scope.environment.as_str())
+                .fetch_all(self.pool())
+                .await?;
         rows.iter().map(|r| r.try_get("platform").map_err(StoreError::from)).collect()
     }
 

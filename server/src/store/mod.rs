@@ -79,10 +79,8 @@ impl Store {
         if backend == Backend::Sqlite {
             if let Some(dir) = sqlite_file(url.expose()).and_then(|p| p.parent().map(Path::to_path_buf)) {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(&dir).map_err(|source| StoreError::DataDir {
-                        path: dir.display().to_string(),
-                        source,
-                    })?;
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|source| StoreError::DataDir { path: dir.display().to_string(), source })?;
                 }
             }
         }
@@ -154,8 +152,10 @@ pub(crate) fn scope_of(row: &sqlx::any::AnyRow) -> Result<crate::tenancy::Scope,
     let ws: String = row.try_get("workspace_id")?;
     let env: String = row.try_get("environment")?;
     Ok(crate::tenancy::Scope {
-        workspace_id: crate::tenancy::WorkspaceId::parse(&ws).ok_or_else(|| StoreError::Corrupt(format!("workspace_id {ws}")))?,
-        environment: crate::tenancy::Environment::parse(&env).ok_or_else(|| StoreError::Corrupt(format!("environment {env}")))?,
+        workspace_id: crate::tenancy::WorkspaceId::parse(&ws)
+            .ok_or_else(|| StoreError::Corrupt(format!("workspace_id {ws}")))?,
+        environment: crate::tenancy::Environment::parse(&env)
+            .ok_or_else(|| StoreError::Corrupt(format!("environment {env}")))?,
     })
 }
 

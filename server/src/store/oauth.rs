@@ -275,10 +275,8 @@ impl Store {
 
     /// Forgets attempts that ended (or expired) before `before`.
     pub async fn purge_attempts(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM oauth_attempts WHERE expires_at < $1")
-            .bind(before)
-            .execute(self.pool())
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM oauth_attempts WHERE expires_at < $1").bind(before).execute(self.pool()).await?;
         Ok(done.rows_affected())
     }
 
@@ -370,18 +368,17 @@ impl Store {
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DueConnection {
-                    scope: super::scope_of(r)?,
-                    id: r.try_get("id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| Ok(DueConnection { scope: super::scope_of(r)?, id: r.try_get("id")? })).collect()
     }
 
     /// Takes the refresh lease of a connection unless another holder's lease is still running.
-    pub async fn try_lease(&self, connection_id: &str, holder: &str, now: i64, ttl_ms: i64) -> Result<bool, StoreError> {
+    pub async fn try_lease(
+        &self,
+        connection_id: &str,
+        holder: &str,
+        now: i64,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "INSERT INTO refresh_leases (connection_id, holder, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (connection_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \

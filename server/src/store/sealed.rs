@@ -21,7 +21,12 @@ pub struct SealedColumn {
 pub const SEALED_COLUMNS: &[SealedColumn] = &[
     SealedColumn { table: "connections", column: "credentials", key_column: "vault_key_id", field: "credentials" },
     SealedColumn { table: "oauth_apps", column: "client_secret", key_column: "vault_key_id", field: "client_secret" },
-    SealedColumn { table: "oauth_attempts", column: "pkce_verifier", key_column: "vault_key_id", field: "pkce_verifier" },
+    SealedColumn {
+        table: "oauth_attempts",
+        column: "pkce_verifier",
+        key_column: "vault_key_id",
+        field: "pkce_verifier",
+    },
 ];
 
 #[derive(Debug)]
@@ -60,13 +65,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(SealedRow {
-                    id: r.try_get("id")?,
-                    scope: super::scope_of(r)?,
-                    sealed: r.try_get("sealed")?,
-                })
-            })
+            .map(|r| Ok(SealedRow { id: r.try_get("id")?, scope: super::scope_of(r)?, sealed: r.try_get("sealed")? }))
             .collect()
     }
 

@@ -50,10 +50,8 @@ impl Store {
         token_hash: &[u8; 32],
         link_hash: &[u8; 32],
     ) -> Result<(), StoreError> {
-        let allowed = token
-            .allowed_integrations
-            .as_ref()
-            .map(|a| serde_json::to_string(a).unwrap_or_else(|_| "[]".into()));
+        let allowed =
+            token.allowed_integrations.as_ref().map(|a| serde_json::to_string(a).unwrap_or_else(|_| "[]".into()));
         let tags = serde_json::to_string(&token.tags).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "INSERT INTO authkit_tokens (id, token_hash, link_hash, workspace_id, environment, identity, \

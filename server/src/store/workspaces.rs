@@ -22,12 +22,7 @@ fn workspace_from(row: &sqlx::any::AnyRow) -> Result<WorkspaceRow, StoreError> {
 }
 
 impl Store {
-    pub async fn create_workspace(
-        &self,
-        id: &WorkspaceId,
-        name: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn create_workspace(&self, id: &WorkspaceId, name: &str, now: i64) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(id.as_str())
             .bind(name)
@@ -55,11 +50,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn add_allowed_origin(
-        &self,
-        workspace: &WorkspaceId,
-        origin: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn add_allowed_origin(&self, workspace: &WorkspaceId, origin: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO allowed_origins (workspace_id, origin) VALUES ($1, $2) \
              ON CONFLICT (workspace_id, origin) DO NOTHING",

@@ -122,7 +122,8 @@ fn unreachable(e: &(dyn std::error::Error + 'static)) -> SendError {
 
 impl PassthroughClient {
     pub fn new(config: &Config, allow: Arc<PrivateAllowList>) -> Result<Self, rustls::Error> {
-        let mut http = hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(GuardedHyperResolver { allow });
+        let mut http =
+            hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(GuardedHyperResolver { allow });
         http.enforce_http(false);
         http.set_connect_timeout(Some(config.passthrough_connect_timeout));
         http.set_nodelay(true);
@@ -141,11 +142,18 @@ impl PassthroughClient {
     /// Sends `method url` with exactly `headers` (plus `Host`) and `body`, and waits at most the
     /// configured timeout for the answer's headers; the body then streams for as long as it takes.
     /// `url` must be an `http(s)` URL without credentials or fragment, as [`super::join`] makes.
-    pub async fn send(&self, method: Method, url: &Url, headers: HeaderMap, body: Body) -> Result<http::Response<UpstreamBody>, SendError> {
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: HeaderMap,
+        body: Body,
+    ) -> Result<http::Response<UpstreamBody>, SendError> {
         let target = &url[Position::BeforePath..Position::AfterQuery];
         let mut request = http::Request::new(body);
         *request.method_mut() = method;
-        *request.uri_mut() = http::Uri::try_from(target).map_err(|e| SendError::Unreachable(format!("bad request target: {e}")))?;
+        *request.uri_mut() =
+            http::Uri::try_from(target).map_err(|e| SendError::Unreachable(format!("bad request target: {e}")))?;
         *request.headers_mut() = headers;
         let host = HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort])
             .map_err(|e| SendError::Unreachable(format!("bad host: {e}")))?;
@@ -193,7 +201,8 @@ impl PassthroughClient {
 
     async fn connect(&self, url: &Url) -> Result<SendRequest<Body>, SendError> {
         use tower::ServiceExt;
-        let origin = http::Uri::try_from(&url[..Position::AfterPort]).map_err(|e| SendError::Unreachable(format!("bad origin: {e}")))?;
+        let origin = http::Uri::try_from(&url[..Position::AfterPort])
+            .map_err(|e| SendError::Unreachable(format!("bad origin: {e}")))?;
         let io = self.connector.clone().oneshot(origin).await.map_err(|e| unreachable(e.as_ref()))?;
         let (sender, connection) = hyper::client::conn::http1::handshake(io).await.map_err(|e| unreachable(&e))?;
         tokio::spawn(async move {

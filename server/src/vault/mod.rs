@@ -97,9 +97,8 @@ pub fn key_id(key: &[u8; 32]) -> String {
 
 impl Vault {
     pub fn new(active: &[u8; 32], retired: &[&[u8; 32]], entropy: Arc<dyn Entropy>) -> Self {
-        let make = |k: &[u8; 32]| {
-            Arc::new(RingKey { id: key_id(k), cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(k)) })
-        };
+        let make =
+            |k: &[u8; 32]| Arc::new(RingKey { id: key_id(k), cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(k)) });
         let active = make(active);
         let mut keys = HashMap::new();
         keys.insert(active.id.clone(), active.clone());
@@ -144,16 +143,9 @@ impl Vault {
         Ok(out)
     }
 
-    pub fn open(
-        &self,
-        binding: Binding<'_>,
-        envelope: &[u8],
-    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    pub fn open(&self, binding: Binding<'_>, envelope: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let parsed = Envelope::decode(envelope)?;
-        let key = self
-            .keys
-            .get(parsed.key_id)
-            .ok_or_else(|| VaultError::UnknownKey(parsed.key_id.to_string()))?;
+        let key = self.keys.get(parsed.key_id).ok_or_else(|| VaultError::UnknownKey(parsed.key_id.to_string()))?;
         let aad = binding.associated_data();
         key.cipher
             .decrypt(Nonce::from_slice(parsed.nonce), Payload { msg: parsed.ciphertext, aad: &aad })
@@ -162,11 +154,7 @@ impl Vault {
     }
 
     /// Seals a JSON value (credentials are small JSON objects).
-    pub fn seal_json<T: serde::Serialize>(
-        &self,
-        binding: Binding<'_>,
-        value: &T,
-    ) -> Result<Vec<u8>, VaultError> {
+    pub fn seal_json<T: serde::Serialize>(&self, binding: Binding<'_>, value: &T) -> Result<Vec<u8>, VaultError> {
         let plaintext = Zeroizing::new(serde_json::to_vec(value).map_err(|_| VaultError::Encrypt)?);
         self.seal(binding, &plaintext)
     }
@@ -273,10 +261,7 @@ mod tests {
         assert_eq!(&*rotated.open(b, &sealed).unwrap(), b"v");
         assert_ne!(rotated.active_key_id(), old.active_key_id());
         let without_old = Vault::new(&[2u8; 32], &[], Arc::new(OsEntropy));
-        assert_eq!(
-            without_old.open(b, &sealed).unwrap_err(),
-            VaultError::UnknownKey(old.active_key_id().to_string())
-        );
+        assert_eq!(without_old.open(b, &sealed).unwrap_err(), VaultError::UnknownKey(old.active_key_id().to_string()));
     }
 
     #[test]

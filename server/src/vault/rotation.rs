@@ -94,7 +94,12 @@ async fn rotate_column(
         }
         for row in rows {
             let binding = Binding { scope: &row.scope, table: column.table, record_id: &row.id, field: column.field };
-            let fail = |source| RotationError::Vault { table: column.table, column: column.column, id: row.id.clone(), source };
+            let fail = |source| RotationError::Vault {
+                table: column.table,
+                column: column.column,
+                id: row.id.clone(),
+                source,
+            };
             let plaintext = vault.open(binding, &row.sealed).map_err(fail)?;
             let resealed = vault.seal(binding, &plaintext).map_err(fail)?;
             if store.swap_sealed(column, &row.id, &row.sealed, &resealed, &active).await? {

@@ -23,7 +23,8 @@ on_both_backends!(
 );
 
 async fn rejects_a_missing_secret_key(app: TestApp) {
-    let response = app.post("/v1/authkit/token").json(&json!({"identity": "u1", "identityType": "user"})).send().await.unwrap();
+    let response =
+        app.post("/v1/authkit/token").json(&json!({"identity": "u1", "identityType": "user"})).send().await.unwrap();
     assert_error(response, StatusCode::UNAUTHORIZED, "missing_secret_key").await;
 }
 
@@ -71,7 +72,11 @@ async fn rejects_a_revoked_secret_key(app: TestApp) {
 }
 
 async fn requires_a_valid_identity_type(app: TestApp) {
-    for body in [json!({"identity": "u1"}), json!({"identity": "u1", "identityType": "admin"}), json!({"identity": "u1", "identityType": "User"})] {
+    for body in [
+        json!({"identity": "u1"}),
+        json!({"identity": "u1", "identityType": "admin"}),
+        json!({"identity": "u1", "identityType": "User"}),
+    ] {
         let response = app
             .post("/v1/authkit/token")
             .header("x-portico-secret", &app.workspace.test_key)
@@ -85,7 +90,11 @@ async fn requires_a_valid_identity_type(app: TestApp) {
 }
 
 async fn requires_an_identity(app: TestApp) {
-    for body in [json!({"identityType": "user"}), json!({"identity": "  ", "identityType": "user"}), json!({"identity": "x".repeat(129), "identityType": "user"})] {
+    for body in [
+        json!({"identityType": "user"}),
+        json!({"identity": "  ", "identityType": "user"}),
+        json!({"identity": "x".repeat(129), "identityType": "user"}),
+    ] {
         let response = app
             .post("/v1/authkit/token")
             .header("x-portico-secret", &app.workspace.test_key)
@@ -116,7 +125,8 @@ async fn rejects_malformed_json_and_wrong_shapes(app: TestApp) {
         .await
         .unwrap();
     assert_error(wrong_type, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request").await;
-    let no_content_type = app.post("/v1/authkit/token").header("x-portico-secret", key).body("{}").send().await.unwrap();
+    let no_content_type =
+        app.post("/v1/authkit/token").header("x-portico-secret", key).body("{}").send().await.unwrap();
     assert_error(no_content_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
 }
 
@@ -168,7 +178,8 @@ async fn session_lists_enabled_integrations_and_only_own_connections(app: TestAp
     let session: Value = app.get("/v1/authkit/session").bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(session["workspaceName"], "Acme");
     assert_eq!(session["identity"], "alice");
-    let platforms: Vec<&str> = session["integrations"].as_array().unwrap().iter().map(|c| c["platform"].as_str().unwrap()).collect();
+    let platforms: Vec<&str> =
+        session["integrations"].as_array().unwrap().iter().map(|c| c["platform"].as_str().unwrap()).collect();
     assert_eq!(platforms, ["mock"], "only enabled integrations are offered");
     let mock = &session["integrations"][0];
     assert_eq!(mock["authKind"], "api_key");
@@ -225,7 +236,8 @@ async fn connect_link_exchanges_for_a_working_session(app: TestApp) {
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("data-mode=\"page\""));
 
-    let exchanged: Value = app.post("/v1/authkit/link").json(&json!({"link": code})).send().await.unwrap().json().await.unwrap();
+    let exchanged: Value =
+        app.post("/v1/authkit/link").json(&json!({"link": code})).send().await.unwrap().json().await.unwrap();
     let token = exchanged["token"].as_str().unwrap();
     let session: Value = app.get("/v1/authkit/session").bearer_auth(token).send().await.unwrap().json().await.unwrap();
     assert_eq!(session["identity"], "linked-user");

@@ -119,7 +119,8 @@ async fn an_operator_platform_is_offered_connected_and_proxied_without_a_rebuild
     assert_eq!(account["id"], "mock-account-1");
 
     // The integrations list and the actions list know it too.
-    let listed: Value = app.get("/v1/integrations").header("x-portico-secret", &key).send().await.unwrap().json().await.unwrap();
+    let listed: Value =
+        app.get("/v1/integrations").header("x-portico-secret", &key).send().await.unwrap().json().await.unwrap();
     let row = listed["rows"].as_array().unwrap().iter().find(|r| r["platform"] == "acme-internal").cloned();
     assert_eq!(row.map(|r| r["enabled"].clone()), Some(json!(true)));
     let actions: Value = app
@@ -135,7 +136,8 @@ async fn an_operator_platform_is_offered_connected_and_proxied_without_a_rebuild
 }
 
 async fn list_integrations(app: &TestApp) -> Value {
-    let response = app.get("/v1/integrations").header("x-portico-secret", &app.workspace.test_key).send().await.unwrap();
+    let response =
+        app.get("/v1/integrations").header("x-portico-secret", &app.workspace.test_key).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -146,7 +148,8 @@ async fn lists_every_catalog_platform_with_its_enabled_flag(app: TestApp) {
     let rows = body["rows"].as_array().unwrap();
     assert_eq!(body["total"], rows.len());
     assert!(rows.len() >= 81, "the built-in catalog: {} rows", rows.len());
-    let row = |slug: &str| rows.iter().find(|r| r["platform"] == slug).unwrap_or_else(|| panic!("{slug} listed")).clone();
+    let row =
+        |slug: &str| rows.iter().find(|r| r["platform"] == slug).unwrap_or_else(|| panic!("{slug} listed")).clone();
     let mock = row("mock");
     assert_eq!(mock["enabled"], true, "the test workspace enables the mock provider");
     let github = row("github");

@@ -101,7 +101,9 @@ async fn listing_filters_and_paginates(app: TestApp) {
 }
 
 async fn listing_rejects_bad_queries_with_422(app: TestApp) {
-    for query in ["?limit=0", "?limit=101", "?limit=x", "?page=0", "?identityType=admin", "?active=yes", "?status=weird"] {
+    for query in
+        ["?limit=0", "?limit=101", "?limit=x", "?page=0", "?identityType=admin", "?active=yes", "?status=weird"]
+    {
         let response = app
             .get(&format!("/v1/vault/connections{query}"))
             .header("x-portico-secret", &app.workspace.test_key)
@@ -240,7 +242,8 @@ async fn the_other_environment_sees_nothing(app: TestApp) {
     let created = app.connect_mock(&app.workspace.test_key, "u1").await;
     let id = created["id"].as_str().unwrap();
     let live = &app.workspace.live_key;
-    let response = app.get(&format!("/v1/vault/connections/{id}")).header("x-portico-secret", live).send().await.unwrap();
+    let response =
+        app.get(&format!("/v1/vault/connections/{id}")).header("x-portico-secret", live).send().await.unwrap();
     assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(app.list_connections(live, "").await["total"], 0);
 }

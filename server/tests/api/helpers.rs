@@ -136,7 +136,6 @@ async fn fresh_postgres_database() -> Option<String> {
     Some(format!("{prefix}/{name}"))
 }
 
-
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
         Self::spawn_with(backend, |_| {}).await
@@ -157,7 +156,8 @@ impl TestApp {
         adjust(&mut config);
         let base_config = config.clone();
         let clock = ManualClock::starting_now();
-        let app = Application::build_with(config, clock.clone(), Arc::new(OsEntropy)).await.expect("application builds");
+        let app =
+            Application::build_with(config, clock.clone(), Arc::new(OsEntropy)).await.expect("application builds");
         let url = format!("http://{}", app.local_addr());
         let store = app.state().store.clone();
         let state = app.state().clone();
@@ -168,7 +168,20 @@ impl TestApp {
         }));
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let workspace = create_workspace(&store, "Acme", clock.as_ref()).await;
-        Some(TestApp { url, backend, client, clock, store, mock, dir, workspace, config: base_config, state, server, stop: Some(stop) })
+        Some(TestApp {
+            url,
+            backend,
+            client,
+            clock,
+            store,
+            mock,
+            dir,
+            workspace,
+            config: base_config,
+            state,
+            server,
+            stop: Some(stop),
+        })
     }
 
     /// Stops the server as a shutdown signal does and waits until it has (at most 10 s).
@@ -246,12 +259,8 @@ impl TestApp {
     }
 
     pub async fn list_connections(&self, secret: &str, query: &str) -> Value {
-        let response = self
-            .get(&format!("/v1/vault/connections{query}"))
-            .header("x-portico-secret", secret)
-            .send()
-            .await
-            .unwrap();
+        let response =
+            self.get(&format!("/v1/vault/connections{query}")).header("x-portico-secret", secret).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
     }
@@ -266,10 +275,7 @@ async fn create_workspace(store: &Store, name: &str, clock: &ManualClock) -> Wor
             .expect("workspace");
     let id = WorkspaceId::parse(&created.workspace_id).unwrap();
     for environment in Environment::ALL {
-        store
-            .enable_integration(&Scope { workspace_id: id.clone(), environment }, "mock", now)
-            .await
-            .unwrap();
+        store.enable_integration(&Scope { workspace_id: id.clone(), environment }, "mock", now).await.unwrap();
     }
     Workspace { id, test_key: created.test_secret_key, live_key: created.live_secret_key }
 }
@@ -277,7 +283,8 @@ async fn create_workspace(store: &Store, name: &str, clock: &ManualClock) -> Wor
 /// Asserts the body is `{"error":{"code": code, "message": non-empty}}`.
 pub async fn assert_error(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status);
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let content_type =
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(content_type.starts_with("application/json"), "content type {content_type}");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], code, "{body}");

@@ -50,7 +50,12 @@ async fn operations(app: &TestApp) -> Vec<Operation> {
                         .collect()
                 })
                 .unwrap_or_default();
-            out.push(Operation { method: Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), path: path.clone(), security, params });
+            out.push(Operation {
+                method: Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                path: path.clone(),
+                security,
+                params,
+            });
         }
     }
     out
@@ -83,11 +88,28 @@ async fn owner_attempt(app: &TestApp, identity: &str) -> String {
     app.store.enable_integration(&scope, "mock-oauth", now).await.unwrap();
     let state = &app.state;
     let id = format!("oap_{}", portico::clock::random_hex(&portico::clock::OsEntropy, 16));
-    portico::oauth::apps::put(&state.store, &state.vault, &state.catalog, &scope, "mock-oauth", portico_mock::DEMO_CLIENT_ID, portico_mock::DEMO_CLIENT_SECRET, None, id, now)
+    portico::oauth::apps::put(
+        &state.store,
+        &state.vault,
+        &state.catalog,
+        &scope,
+        "mock-oauth",
+        portico_mock::DEMO_CLIENT_ID,
+        portico_mock::DEMO_CLIENT_SECRET,
+        None,
+        id,
+        now,
+    )
+    .await
+    .unwrap();
+    let token = app.mint_token(&app.workspace.test_key, identity).await;
+    let response = app
+        .post("/v1/authkit/oauth/attempts")
+        .bearer_auth(&token)
+        .json(&json!({"platform": "mock-oauth"}))
+        .send()
         .await
         .unwrap();
-    let token = app.mint_token(&app.workspace.test_key, identity).await;
-    let response = app.post("/v1/authkit/oauth/attempts").bearer_auth(&token).json(&json!({"platform": "mock-oauth"})).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.unwrap();
     body["attemptId"].as_str().unwrap().to_string()
@@ -183,10 +205,9 @@ async fn listings_never_show_foreign_rows(app: TestApp) {
         assert_known_params(op);
         let callers: Vec<String> = match op.security.as_deref() {
             Some("secret_key") => vec![other.test_key.clone(), owner.live_key.clone()],
-            Some("authkit_token") => vec![
-                app.mint_token(&owner.test_key, "bob").await,
-                app.mint_token(&other.test_key, "alice").await,
-            ],
+            Some("authkit_token") => {
+                vec![app.mint_token(&owner.test_key, "bob").await, app.mint_token(&other.test_key, "alice").await]
+            }
             _ => continue,
         };
         for caller in callers {
@@ -200,7 +221,12 @@ async fn listings_never_show_foreign_rows(app: TestApp) {
 
 async fn every_documented_route_is_served(app: TestApp) {
     for op in operations(&app).await {
-        let path = op.path.replace("{id}", "conn_0").replace("{attempt}", "att_0").replace("{path}", "me").replace("{platform}", "mock");
+        let path = op
+            .path
+            .replace("{id}", "conn_0")
+            .replace("{attempt}", "att_0")
+            .replace("{path}", "me")
+            .replace("{platform}", "mock");
         let response = app.request(op.method.clone(), &path).send().await.unwrap();
         if op.method == Method::HEAD {
             continue;

@@ -27,7 +27,8 @@ async fn with_limits(backend: Backend, limits: RateLimits) -> Option<TestApp> {
     TestApp::spawn_with(backend, move |c| c.rate_limits = limits).await
 }
 
-const OFF: RateLimits = RateLimits { connection_per_minute: 0, key_per_minute: 0, tokens_per_minute: 0, forms_per_minute: 0 };
+const OFF: RateLimits =
+    RateLimits { connection_per_minute: 0, key_per_minute: 0, tokens_per_minute: 0, forms_per_minute: 0 };
 
 async fn me(app: &TestApp, base: &str, key: &str) -> reqwest::Response {
     app.client
@@ -94,9 +95,14 @@ async fn connect_forms_are_limited_per_session(backend: Backend) {
         let response = app.submit_mock_form(&token, crate::helpers::WRONG_API_KEY).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let body = assert_error(app.submit_mock_form(&token, API_KEY).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    let body =
+        assert_error(app.submit_mock_form(&token, API_KEY).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("try again in"), "in words: {body}");
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0, "the refused attempt stored nothing");
+    assert_eq!(
+        app.list_connections(&app.workspace.test_key, "").await["total"],
+        0,
+        "the refused attempt stored nothing"
+    );
 }
 
 async fn a_limit_holds_across_two_replicas(backend: Backend) {
@@ -123,10 +129,11 @@ async fn a_limit_holds_across_two_replicas(backend: Backend) {
 async fn app_state_sync(app: &TestApp) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        let row: Option<(i64,)> = sqlx::query_as::<_, (i64,)>("SELECT count FROM rate_counters WHERE bucket LIKE 'conn:%'")
-            .fetch_optional(app.store.pool())
-            .await
-            .unwrap();
+        let row: Option<(i64,)> =
+            sqlx::query_as::<_, (i64,)>("SELECT count FROM rate_counters WHERE bucket LIKE 'conn:%'")
+                .fetch_optional(app.store.pool())
+                .await
+                .unwrap();
         if row.is_some_and(|(n,)| n >= 6) || std::time::Instant::now() > deadline {
             return;
         }

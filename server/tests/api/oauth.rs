@@ -40,7 +40,9 @@ mod timeouts {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_token_endpoint_that_does_not_answer_in_time_is_unreachable_in_words() {
         for backend in [crate::helpers::Backend::Sqlite, crate::helpers::Backend::Postgres] {
-            let Some(app) = TestApp::spawn_with(backend, |c| c.passthrough_timeout = std::time::Duration::from_secs(1)).await else {
+            let Some(app) =
+                TestApp::spawn_with(backend, |c| c.passthrough_timeout = std::time::Duration::from_secs(1)).await
+            else {
                 continue;
             };
             enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
@@ -210,7 +212,15 @@ async fn the_pkce_verifier_never_travels_in_a_url(app: TestApp) {
     let verifier = app
         .state
         .vault
-        .open(portico::vault::Binding { scope: &row.scope, table: "oauth_attempts", record_id: &row.id, field: "pkce_verifier" }, &row.pkce_verifier)
+        .open(
+            portico::vault::Binding {
+                scope: &row.scope,
+                table: "oauth_attempts",
+                record_id: &row.id,
+                field: "pkce_verifier",
+            },
+            &row.pkce_verifier,
+        )
         .unwrap();
     let verifier = String::from_utf8(verifier.to_vec()).unwrap();
     assert!(verifier.len() >= 43);
@@ -255,7 +265,8 @@ async fn an_expired_or_unknown_state_is_refused(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let token = app.mint_token(&app.workspace.test_key, "alice").await;
     // Unknown (forged) state.
-    let forged = app.get("/oauth/callback?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x").send().await.unwrap();
+    let forged =
+        app.get("/oauth/callback?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x").send().await.unwrap();
     assert!(forged.text().await.unwrap().contains("state_invalid"));
     let missing = app.get("/oauth/callback?code=x").send().await.unwrap();
     assert!(missing.text().await.unwrap().contains("state_invalid"));
@@ -379,7 +390,11 @@ async fn two_processes_on_one_database_refresh_once(app: TestApp) {
     });
     let statuses = futures::future::join_all(calls).await;
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
-    assert_eq!(app.mock.stats.refresh_grants.load(Ordering::SeqCst) - before, 1, "one token request across both processes");
+    assert_eq!(
+        app.mock.stats.refresh_grants.load(Ordering::SeqCst) - before,
+        1,
+        "one token request across both processes"
+    );
 }
 
 async fn a_rotated_refresh_token_is_kept_and_used(app: TestApp) {
@@ -473,7 +488,10 @@ async fn reconnecting_restores_the_same_connection_key(app: TestApp) {
     assert_eq!(outcome["connection"]["status"], "active");
     assert_eq!(me(&app, &app.url, key).await.status(), StatusCode::OK);
     assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 1);
-    assert!(events(&app).await.iter().any(|e| e["name"] == "connection.reauthorized" && e["data"]["connectionKey"] == key));
+    assert!(events(&app)
+        .await
+        .iter()
+        .any(|e| e["name"] == "connection.reauthorized" && e["data"]["connectionKey"] == key));
 }
 
 async fn the_sweep_refreshes_tokens_close_to_expiry(app: TestApp) {
@@ -502,7 +520,8 @@ async fn client_credentials_connect_through_a_form(app: TestApp) {
             .json(&json!({"platform": "mock-cc", "fields": {"clientId": portico_mock::DEMO_CLIENT_ID, "clientSecret": secret}}))
             .send()
     };
-    assert_error(submit("not_the_secret_1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_credentials").await;
+    assert_error(submit("not_the_secret_1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_credentials")
+        .await;
     assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
     let response = submit(portico_mock::DEMO_CLIENT_SECRET).await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -547,11 +566,18 @@ async fn deleting_revokes_the_grant_at_the_provider(app: TestApp) {
 async fn redirect_mode_returns_to_an_allowed_page_only(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let token = app.mint_token(&app.workspace.test_key, "alice").await;
-    for bad in [json!({"platform": PLATFORM, "mode": "redirect"}), json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "https://evil.example/x"}), json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "javascript:alert(1)"})] {
-        assert_error(start_attempt(&app, &token, bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_return_to").await;
+    for bad in [
+        json!({"platform": PLATFORM, "mode": "redirect"}),
+        json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "https://evil.example/x"}),
+        json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "javascript:alert(1)"}),
+    ] {
+        assert_error(start_attempt(&app, &token, bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_return_to")
+            .await;
     }
     let return_to = format!("{}/settings?tab=apps", crate::helpers::HOST_ORIGIN);
-    let done = sign_in(&app, &token, json!({"platform": PLATFORM, "mode": "redirect", "returnTo": return_to}), "approve").await;
+    let done =
+        sign_in(&app, &token, json!({"platform": PLATFORM, "mode": "redirect", "returnTo": return_to}), "approve")
+            .await;
     let back = url::Url::parse(&done.page).unwrap();
     assert_eq!(back.origin().ascii_serialization(), crate::helpers::HOST_ORIGIN);
     assert_eq!(back.path(), "/settings");

@@ -20,7 +20,13 @@ on_both_backends!(
     a_graceful_stop_writes_every_logged_call,
 );
 
-fn passthrough(app: &TestApp, method: reqwest::Method, path: &str, secret: &str, connection_key: &str) -> reqwest::RequestBuilder {
+fn passthrough(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    secret: &str,
+    connection_key: &str,
+) -> reqwest::RequestBuilder {
     app.request(method, &format!("/v1/passthrough/{path}"))
         .header("x-portico-secret", secret)
         .header("x-portico-connection-key", connection_key)
@@ -116,10 +122,11 @@ async fn a_missing_or_malformed_connection_key_is_400(app: TestApp) {
     assert_error(missing, StatusCode::BAD_REQUEST, "missing_connection_key").await;
     let malformed = passthrough(&app, reqwest::Method::GET, "me", key, "test::mock").send().await.unwrap();
     assert_error(malformed, StatusCode::BAD_REQUEST, "invalid_connection_key").await;
-    let unknown = passthrough(&app, reqwest::Method::GET, "me", key, "test::mock::default::00000000000000000000000000000000|u1")
-        .send()
-        .await
-        .unwrap();
+    let unknown =
+        passthrough(&app, reqwest::Method::GET, "me", key, "test::mock::default::00000000000000000000000000000000|u1")
+            .send()
+            .await
+            .unwrap();
     assert_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -129,8 +136,16 @@ async fn paths_that_leave_the_api_base_are_refused(app: TestApp) {
     let ck = app.connect_mock(&key, "u1").await["key"].as_str().unwrap().to_string();
     let before = app.mock.stats.api_requests.load(Ordering::SeqCst);
     let headers = [("x-portico-secret", key.as_str()), ("x-portico-connection-key", ck.as_str())];
-    for path in ["%2e%2e/healthz", "..%2fhealthz", "a/%2E%2E/%2E%2E/healthz", "a%5c..%5chealthz", "a/../../healthz", "/127.0.0.1/x"] {
-        let (status, body) = crate::helpers::raw_request(&app, "GET", &format!("/v1/passthrough/{path}"), &headers).await;
+    for path in [
+        "%2e%2e/healthz",
+        "..%2fhealthz",
+        "a/%2E%2E/%2E%2E/healthz",
+        "a%5c..%5chealthz",
+        "a/../../healthz",
+        "/127.0.0.1/x",
+    ] {
+        let (status, body) =
+            crate::helpers::raw_request(&app, "GET", &format!("/v1/passthrough/{path}"), &headers).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert!(body.contains("\"code\":\"invalid_path\""), "{path}: {body}");
     }
@@ -169,7 +184,10 @@ async fn an_action_id_must_match_the_request(app: TestApp) {
 
 /// The mock's view of the upstream connection a call came on.
 async fn upstream_peer(app: &TestApp, secret: &str, connection_key: &str, query: &str) -> String {
-    let response = passthrough(app, reqwest::Method::GET, &format!("connection{query}"), secret, connection_key).send().await.unwrap();
+    let response = passthrough(app, reqwest::Method::GET, &format!("connection{query}"), secret, connection_key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     body["peer"].as_str().expect("the mock names the peer").to_string()

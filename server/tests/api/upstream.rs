@@ -49,7 +49,10 @@ async fn retries_honour_retry_after(app: TestApp) {
 
 async fn without_the_retry_header_a_429_comes_back_as_sent(app: TestApp) {
     let key = connection_key(&app).await;
-    let response = call(&app, &app.url, reqwest::Method::GET, "flaky/b?fail=1&status=429&retry_after=7", &key).send().await.unwrap();
+    let response = call(&app, &app.url, reqwest::Method::GET, "flaky/b?fail=1&status=429&retry_after=7", &key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(response.headers()["retry-after"], "7");
     assert_eq!(response.json::<Value>().await.unwrap()["error"], "try_later");
@@ -100,17 +103,18 @@ async fn a_request_body_is_sent_again_on_retry(app: TestApp) {
 async fn bad_retry_headers_are_refused(app: TestApp) {
     let key = connection_key(&app).await;
     for value in ["4", "-1", "many"] {
-        let response = call(&app, &app.url, reqwest::Method::GET, "me", &key).header("x-portico-retries", value).send().await.unwrap();
+        let response = call(&app, &app.url, reqwest::Method::GET, "me", &key)
+            .header("x-portico-retries", value)
+            .send()
+            .await
+            .unwrap();
         assert_error(response, StatusCode::BAD_REQUEST, "invalid_retries").await;
     }
 }
 
 async fn a_slow_upstream_times_out_with_504(app: TestApp) {
     let key = connection_key(&app).await;
-    let impatient = app
-        .spawn_replica(|c| c.passthrough_timeout = std::time::Duration::from_millis(300))
-        .await
-        .unwrap();
+    let impatient = app.spawn_replica(|c| c.passthrough_timeout = std::time::Duration::from_millis(300)).await.unwrap();
     let response = call(&app, &impatient.url, reqwest::Method::GET, "slow?ms=3000", &key).send().await.unwrap();
     let body = assert_error(response, StatusCode::GATEWAY_TIMEOUT, "upstream_timeout").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("Mock Provider"), "says it was the upstream");

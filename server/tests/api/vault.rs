@@ -58,7 +58,8 @@ async fn rotation_keeps_every_connection_working_while_serving(app: TestApp) {
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let traffic = {
         let (stop, ok, failed) = (stop.clone(), ok.clone(), failed.clone());
-        let (client, url, secret, keys) = (app.client.clone(), replica.url.clone(), secret.clone(), connection_keys.clone());
+        let (client, url, secret, keys) =
+            (app.client.clone(), replica.url.clone(), secret.clone(), connection_keys.clone());
         tokio::spawn(async move {
             while !stop.load(Ordering::SeqCst) {
                 for key in &keys {

@@ -65,7 +65,10 @@ async fn every_worker_serves_and_all_stop(backend: Backend) {
     let after = worker_cpu_ns();
     for (thread, ns) in &before {
         let worked = after.get(thread).copied().unwrap_or(0).saturating_sub(*ns);
-        assert!(worked > 1_000_000, "worker thread {thread} did (almost) no work under load: before {before:?}, after {after:?}");
+        assert!(
+            worked > 1_000_000,
+            "worker thread {thread} did (almost) no work under load: before {before:?}, after {after:?}"
+        );
     }
 
     app.stop().await.expect("the workers stop cleanly");
