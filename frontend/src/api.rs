@@ -2,7 +2,7 @@
 
 use gloo_net::http::{Request, Response};
 use portico_wire::{
-    ConnectionView, CreateConnectionRequest, ErrorBody, OAuthAttemptStarted, OAuthAttemptView, SessionView,
+    ConnectionView, CreateConnectionRequest, ErrorBody, ErrorCode, OAuthAttemptStarted, OAuthAttemptView, SessionView,
     StartOAuthRequest,
 };
 use serde::de::DeserializeOwned;
@@ -11,27 +11,30 @@ use serde::Deserialize;
 /// A failed call, with a code for `onError` and a sentence for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl Failure {
-    pub fn new(code: &str, message: &str) -> Self {
-        Failure { code: code.to_string(), message: message.to_string() }
+    pub fn new(code: ErrorCode, message: &str) -> Self {
+        Failure { code, message: message.to_string() }
     }
 
     /// The session token is no longer usable: nothing on this screen can work any more.
     pub fn ends_session(&self) -> bool {
-        matches!(self.code.as_str(), "token_expired" | "invalid_token" | "token_revoked" | "token_missing")
+        self.code.ends_session()
     }
 
     /// Worth asking again in a moment (polling keeps going through these).
     pub fn is_transient(&self) -> bool {
-        matches!(self.code.as_str(), "network_error" | "server_error" | "rate_limited" | "internal_error")
+        self.code.is_transient()
     }
 
     pub(crate) fn network() -> Self {
-        Failure::new("network_error", "We could not reach the server. Check your internet connection and try again.")
+        Failure::new(
+            ErrorCode::NetworkError,
+            "We could not reach the server. Check your internet connection and try again.",
+        )
     }
 }
 
@@ -44,16 +47,15 @@ pub struct Api {
 
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
     if response.ok() {
-        return response
-            .json::<T>()
-            .await
-            .map_err(|_| Failure::new("bad_response", "The server sent an answer we could not read. Try again."));
+        return response.json::<T>().await.map_err(|_| {
+            Failure::new(ErrorCode::BadResponse, "The server sent an answer we could not read. Try again.")
+        });
     }
     let status = response.status();
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(Failure { code: body.error.code, message: body.error.message }),
         Err(_) => Err(Failure {
-            code: "server_error".into(),
+            code: ErrorCode::ServerError,
             message: format!("The server answered with an error (HTTP {status}). Try again in a moment."),
         }),
     }
@@ -78,7 +80,7 @@ impl Api {
         let request = self
             .authorize(Request::post("/v1/authkit/connections"))
             .json(body)
-            .map_err(|_| Failure::new("bad_request", "The form could not be sent."))?;
+            .map_err(|_| Failure::new(ErrorCode::BadRequest, "The form could not be sent."))?;
         let response = request.send().await.map_err(|_| Failure::network())?;
         decode(response).await
     }
@@ -88,7 +90,7 @@ impl Api {
         let request = self
             .authorize(Request::post("/v1/authkit/oauth/attempts"))
             .json(body)
-            .map_err(|_| Failure::new("bad_request", "The sign-in could not be started."))?;
+            .map_err(|_| Failure::new(ErrorCode::BadRequest, "The sign-in could not be started."))?;
         let response = request.send().await.map_err(|_| Failure::network())?;
         decode(response).await
     }
@@ -110,7 +112,7 @@ struct LinkAnswer {
 pub async fn exchange_link(link: &str) -> Result<String, Failure> {
     let request = Request::post("/v1/authkit/link")
         .json(&serde_json::json!({ "link": link }))
-        .map_err(|_| Failure::new("bad_request", "The link could not be sent."))?;
+        .map_err(|_| Failure::new(ErrorCode::BadRequest, "The link could not be sent."))?;
     let response = request.send().await.map_err(|_| Failure::network())?;
     decode::<LinkAnswer>(response).await.map(|a| a.token)
 }

@@ -4,15 +4,11 @@
 //! accepted only from that origin *and* from the parent window itself, so another frame on the
 //! page cannot hand the modal a token or read what it sends.
 
-use portico_wire::message;
-use serde_json::{json, Value};
+use portico_wire::message::{ToLoader, ToModal};
+use portico_wire::{ConnectionView, ErrorCode};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// modal → loader: `{url}`, send the host page to Portico's OAuth start page (redirect mode). A
-/// cross-origin frame cannot navigate the top window without user activation; the loader can, and
-/// it only ever goes to Portico's own origin.
-pub const NAVIGATE: &str = "portico:navigate";
 
 #[derive(Debug, Clone)]
 pub struct Bridge {
@@ -21,44 +17,47 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    pub fn post(&self, value: Value) {
+    pub fn post(&self, message: &ToLoader) {
         let (Some(origin), Some(window)) = (&self.parent_origin, web_sys::window()) else {
             return;
         };
         let Ok(Some(parent)) = window.parent() else {
             return;
         };
-        if let Ok(data) = js_sys::JSON::parse(&value.to_string()) {
+        let Ok(text) = serde_json::to_string(message) else {
+            return;
+        };
+        if let Ok(data) = js_sys::JSON::parse(&text) {
             let _ = parent.post_message(&data, origin);
         }
     }
 
     pub fn ready(&self) {
-        self.post(json!({ "type": message::READY }));
+        self.post(&ToLoader::Ready);
     }
 
-    pub fn success(&self, connection: &portico_wire::ConnectionView) {
-        self.post(json!({ "type": message::SUCCESS, "connection": connection }));
+    pub fn success(&self, connection: &ConnectionView) {
+        self.post(&ToLoader::Success { connection: connection.clone() });
     }
 
-    pub fn error(&self, code: &str, text: &str) {
-        self.post(json!({ "type": message::ERROR, "code": code, "message": text }));
+    pub fn error(&self, code: ErrorCode, text: &str) {
+        self.post(&ToLoader::Error { code, message: text.to_string() });
     }
 
     pub fn close(&self) {
-        self.post(json!({ "type": message::CLOSE }));
+        self.post(&ToLoader::Close);
     }
 
     pub fn navigate(&self, url: &str) {
-        self.post(json!({ "type": NAVIGATE, "url": url }));
+        self.post(&ToLoader::Navigate { url: url.to_string() });
     }
 
     pub fn event(&self, name: &str, data: Value) {
-        self.post(json!({ "type": message::EVENT, "name": name, "data": data }));
+        self.post(&ToLoader::Event { name: name.to_string(), data });
     }
 
-    /// Calls `handler` with each message from the parent window at the parent origin.
-    pub fn listen(&self, handler: impl Fn(Value) + 'static) {
+    /// Calls `handler` with each well-formed message from the parent window at the parent origin.
+    pub fn listen(&self, handler: impl Fn(ToModal) + 'static) {
         let (Some(origin), Some(window)) = (self.parent_origin.clone(), web_sys::window()) else {
             return;
         };
@@ -75,8 +74,8 @@ impl Bridge {
                 return;
             }
             let text = js_sys::JSON::stringify(&event.data()).ok().and_then(|s| s.as_string());
-            if let Some(value) = text.and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
-                handler(value);
+            if let Some(message) = text.and_then(|t| serde_json::from_str::<ToModal>(&t).ok()) {
+                handler(message);
             }
         });
         let _ = window.add_event_listener_with_callback("message", closure.as_ref().unchecked_ref());

@@ -17,10 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use portico_wire::message::ToModal;
 use portico_wire::{
-    message, AuthKind, ConnectionView, CreateConnectionRequest, FormField, IntegrationCard, SessionView,
+    AuthKind, AuthWindow, ConnectionStatus, ConnectionView, CreateConnectionRequest, ErrorCode, FormField,
+    IntegrationCard, SessionView,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -80,7 +82,7 @@ struct Modal {
 
 impl Modal {
     fn fail(&self, failure: Failure) {
-        self.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+        self.bridge.with_value(|b| b.error(failure.code, &failure.message));
         self.screen.set(Screen::Failed(failure));
     }
 
@@ -185,43 +187,31 @@ fn App() -> impl IntoView {
         Mode::Embedded => {
             if parent_origin.is_none() {
                 modal.screen.set(Screen::Failed(Failure::new(
-                    "modal_misconfigured",
+                    ErrorCode::ModalMisconfigured,
                     "This window must be opened by a page that embeds Portico.",
                 )));
             }
             modal.bridge.with_value(|bridge| {
                 let origin = parent_origin.clone();
-                bridge.listen(move |msg: Value| match msg["type"].as_str() {
-                    Some(t) if t == message::SESSION => {
-                        let Some(token) = msg["token"].as_str() else {
-                            return;
-                        };
-                        let options = &msg["options"];
-                        set_theme(options["theme"].as_str());
-                        let selected = options["selectedIntegration"].as_str().map(str::to_string);
+                bridge.listen(move |msg: ToModal| match msg {
+                    ToModal::Session { token, options } => {
+                        set_theme(options.theme.as_deref());
                         modal.options.set_value(SessionOptions {
-                            redirect: options["authWindow"].as_str() == Some("redirect"),
-                            return_to: options["returnTo"].as_str().map(str::to_string),
+                            redirect: options.auth_window == AuthWindow::Redirect,
+                            return_to: options.return_to,
                         });
-                        let resume = options["resumeAttempt"]
-                            .as_str()
-                            .filter(|id| oauth::valid_attempt_id(id))
-                            .map(str::to_string);
-                        modal.start(Api { token: token.to_string(), parent_origin: origin.clone() }, selected, resume);
+                        let resume = options.resume_attempt.filter(|id| oauth::valid_attempt_id(id));
+                        let api = Api { token, parent_origin: origin.clone() };
+                        modal.start(api, options.selected_integration, resume);
                     }
-                    Some(t) if t == message::SESSION_ERROR => {
+                    ToModal::SessionError { code, message } => {
                         // The loader already reported this to the host; only show it.
-                        let text = msg["message"].as_str().unwrap_or("The app could not start a session.");
-                        modal.screen.set(Screen::Failed(Failure::new(
-                            msg["code"].as_str().unwrap_or("token_request_failed"),
-                            text,
-                        )));
+                        modal.screen.set(Screen::Failed(Failure::new(code, &message)));
                     }
-                    Some("portico:reset") => {
+                    ToModal::Reset => {
                         modal.stop_oauth();
                         modal.screen.set(Screen::WaitingForSession);
                     }
-                    _ => {}
                 });
                 bridge.ready();
             });
@@ -280,7 +270,7 @@ fn screen_view(modal: Modal) -> AnyView {
         Screen::Resuming => busy("Finishing your sign-in…").into_any(),
         Screen::Connected { connection, name } => connected_view(modal, connection, name).into_any(),
         Screen::Failed(failure) => view! {
-            <div class="pm-center pm-failed" role="alert" data-testid="fatal-error" data-code=failure.code.clone()>
+            <div class="pm-center pm-failed" role="alert" data-testid="fatal-error" data-code=failure.code.as_str()>
                 <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
                 <h2>"We couldn't continue"</h2>
                 <p>{failure.message.clone()}</p>
@@ -309,9 +299,9 @@ fn busy(text: &'static str) -> impl IntoView {
 /// A broken connection outranks a working one: it is the one the user has to act on.
 fn connection_badge(session: &SessionView, platform: &str) -> Option<(&'static str, &'static str)> {
     let mine: Vec<_> = session.connections.iter().filter(|c| c.platform == platform).collect();
-    if mine.iter().any(|c| c.status == "needs_reauth") {
+    if mine.iter().any(|c| c.status == ConnectionStatus::NeedsReauth) {
         Some(("Needs reconnecting", "pm-badge pm-badge-warn"))
-    } else if mine.iter().any(|c| c.status == "active") {
+    } else if mine.iter().any(|c| c.status == ConnectionStatus::Active) {
         Some(("Connected", "pm-badge pm-badge-ok"))
     } else if !mine.is_empty() {
         Some(("Needs reconnecting", "pm-badge pm-badge-warn"))
@@ -513,7 +503,10 @@ fn form_view(modal: Modal, card: IntegrationCard) -> impl IntoView {
                 return;
             }
             let Some(api) = modal.api.get_value() else {
-                modal.fail(Failure::new("token_missing", "This session has ended — close this window and try again."));
+                modal.fail(Failure::new(
+                    ErrorCode::TokenMissing,
+                    "This session has ended — close this window and try again.",
+                ));
                 return;
             };
             submitting.set(true);
@@ -533,7 +526,7 @@ fn form_view(modal: Modal, card: IntegrationCard) -> impl IntoView {
                     }
                     Err(failure) => {
                         submitting.set(false);
-                        modal.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+                        modal.bridge.with_value(|b| b.error(failure.code, &failure.message));
                         if failure.ends_session() {
                             modal.screen.set(Screen::Failed(failure));
                         } else {

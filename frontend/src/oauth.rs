@@ -22,7 +22,11 @@ use std::task::{Context, Poll, Waker};
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use portico_wire::{AuthKind, ConnectionView, ErrorDetail, IntegrationCard, OAuthAttemptView, StartOAuthRequest};
+use portico_wire::message::FromSignIn;
+use portico_wire::{
+    AttemptStatus, AuthKind, AuthWindow, ConnectionStatus, ConnectionView, ErrorCode, ErrorDetail, IntegrationCard,
+    OAuthAttemptView, StartOAuthRequest,
+};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -35,7 +39,6 @@ const POPUP_NAME: &str = "portico-oauth";
 const POPUP_WIDTH: i32 = 520;
 const POPUP_HEIGHT: i32 = 680;
 /// What the callback page posts to its opener.
-const RESULT_MESSAGE: &str = "portico:oauth-result";
 /// Polls while the sign-in window is open.
 const POLL_MS: i32 = 1000;
 /// Polls after the window closed unfinished: the attempt may still finish (a provider page with
@@ -73,11 +76,6 @@ pub(crate) struct Flow {
     reconnect: Option<String>,
 }
 
-/// A string field of a posted object (read in place: no second JSON decoder in the bundle).
-fn field(object: &JsValue, name: &str) -> Option<String> {
-    js_sys::Reflect::get(object, &JsValue::from_str(name)).ok()?.as_string()
-}
-
 /// An attempt id as it may arrive from a URL: the shape Portico issues, nothing else.
 pub(crate) fn valid_attempt_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -92,7 +90,7 @@ pub(crate) fn reconnect_target(modal: &Modal, card: &IntegrationCard) -> Option<
         s.as_ref()?
             .connections
             .iter()
-            .find(|c| c.platform == card.platform && c.status == "needs_reauth")
+            .find(|c| c.platform == card.platform && c.status == ConnectionStatus::NeedsReauth)
             .map(|c| c.id.clone())
     })
 }
@@ -100,12 +98,12 @@ pub(crate) fn reconnect_target(modal: &Modal, card: &IntegrationCard) -> Option<
 fn failure_from(error: Option<ErrorDetail>, name: &str) -> Failure {
     match error {
         Some(e) => Failure { code: e.code, message: e.message },
-        None => Failure::new("oauth_failed", &format!("Connecting {name} did not work. Try again.")),
+        None => Failure::new(ErrorCode::OauthFailed, &format!("Connecting {name} did not work. Try again.")),
     }
 }
 
 fn popup_closed_failure() -> Failure {
-    Failure::new("popup_closed", "The sign-in window was closed before you finished. Try again.")
+    Failure::new(ErrorCode::PopupClosed, "The sign-in window was closed before you finished. Try again.")
 }
 
 /// A timer as a future, so a polling loop reads top to bottom (no extra crate for one timeout).
@@ -237,14 +235,14 @@ impl Modal {
         }
         let Some(popup) = popup else {
             self.oauth_screen(OAuthStage::Blocked);
-            self.bridge.with_value(|b| b.error("popup_blocked", "Your browser blocked the sign-in window."));
+            self.bridge.with_value(|b| b.error(ErrorCode::PopupBlocked, "Your browser blocked the sign-in window."));
             return;
         };
         self.oauth.update_value(|f| f.popup = Some(popup.clone()));
         let Some(api) = self.api.get_value() else {
             self.oauth_failed(
                 generation,
-                Failure::new("token_missing", "This session has ended — close this window and try again."),
+                Failure::new(ErrorCode::TokenMissing, "This session has ended — close this window and try again."),
             );
             return;
         };
@@ -255,7 +253,7 @@ impl Modal {
             let request = StartOAuthRequest {
                 platform: card.platform.clone(),
                 connection_id: reconnect,
-                mode: Some("popup".into()),
+                mode: Some(AuthWindow::Popup),
                 return_to: None,
             };
             let started = match api.start_oauth(&request).await {
@@ -287,8 +285,7 @@ impl Modal {
         let (Some(return_to), Mode::Embedded) = (return_to, self.mode) else {
             self.oauth_failed(
                 generation,
-                Failure::new(
-                    "redirect_unavailable",
+                Failure::new(ErrorCode::RedirectUnavailable,
                     "This page cannot continue the sign-in in the same window. Allow pop-ups for this site and try again.",
                 ),
             );
@@ -297,7 +294,7 @@ impl Modal {
         let Some(api) = self.api.get_value() else {
             self.oauth_failed(
                 generation,
-                Failure::new("token_missing", "This session has ended — close this window and try again."),
+                Failure::new(ErrorCode::TokenMissing, "This session has ended — close this window and try again."),
             );
             return;
         };
@@ -307,7 +304,7 @@ impl Modal {
             let request = StartOAuthRequest {
                 platform: card.platform.clone(),
                 connection_id: reconnect,
-                mode: Some("redirect".into()),
+                mode: Some(AuthWindow::Redirect),
                 return_to: Some(return_to),
             };
             match api.start_oauth(&request).await {
@@ -322,7 +319,7 @@ impl Modal {
                         modal.oauth_failed(
                             generation,
                             Failure::new(
-                                "redirect_failed",
+                                ErrorCode::RedirectFailed,
                                 &format!(
                                     "This page did not go on to {}'s sign-in. Reload the page and try again.",
                                     card.name
@@ -392,11 +389,11 @@ impl Modal {
                 }
                 // The user has already been told this sign-in did not finish; stop quietly.
                 Err(_) if closed_reported => return,
-                Err(failure) if failure.code == "not_found" => {
+                Err(failure) if failure.code == ErrorCode::NotFound => {
                     self.oauth_failed(
                         generation,
                         Failure::new(
-                            "attempt_not_found",
+                            ErrorCode::AttemptNotFound,
                             "We could not find that sign-in for your account. Start again from the list.",
                         ),
                     );
@@ -415,21 +412,21 @@ impl Modal {
                 return;
             }
             self.learn_card(&view.platform);
-            match view.status.as_str() {
-                "succeeded" => {
+            match view.status {
+                AttemptStatus::Succeeded => {
                     match view.connection {
                         Some(connection) => self.oauth_succeeded(generation, connection),
                         None => self.oauth_failed(
                             generation,
                             Failure::new(
-                                "bad_response",
+                                ErrorCode::BadResponse,
                                 "The server said the sign-in worked but sent no connection. Try again.",
                             ),
                         ),
                     }
                     return;
                 }
-                "failed" => {
+                AttemptStatus::Failed => {
                     if !closed_reported {
                         self.oauth_failed(generation, failure_from(view.error, &self.card_name()));
                     }
@@ -440,7 +437,7 @@ impl Modal {
                     self.oauth_failed(
                         generation,
                         Failure::new(
-                            "oauth_incomplete",
+                            ErrorCode::OauthIncomplete,
                             &format!("The sign-in to {name} was not finished. Try again."),
                         ),
                     );
@@ -451,7 +448,7 @@ impl Modal {
                     polls = 0;
                     self.oauth_screen(OAuthStage::Failed(popup_closed_failure()));
                     let failure = popup_closed_failure();
-                    self.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+                    self.bridge.with_value(|b| b.error(failure.code, &failure.message));
                 }
                 _ if closed_reported && polls >= LATE_POLLS => return,
                 _ => {}
@@ -504,7 +501,7 @@ impl Modal {
             return;
         }
         self.stop_oauth();
-        self.bridge.with_value(|b| b.error(&failure.code, &failure.message));
+        self.bridge.with_value(|b| b.error(failure.code, &failure.message));
         if failure.ends_session() {
             self.screen.set(Screen::Failed(failure));
         } else {
@@ -529,26 +526,20 @@ impl Modal {
             return;
         }
         // What the callback page posts: `{type, attemptId, status, connection?, error?}`.
-        let data = event.data();
-        if field(&data, "type").as_deref() != Some(RESULT_MESSAGE) || field(&data, "attemptId") != attempt_id {
+        let text = js_sys::JSON::stringify(&event.data()).ok().and_then(|s| s.as_string());
+        let Some(FromSignIn::OAuthResult { attempt_id: from, status, connection, error }) =
+            text.and_then(|t| serde_json::from_str::<FromSignIn>(&t).ok())
+        else {
+            return;
+        };
+        if from != attempt_id {
             return;
         }
-        let part = |name: &str| js_sys::Reflect::get(&data, &JsValue::from_str(name)).ok().filter(|v| v.is_object());
-        match field(&data, "status").as_deref() {
-            Some("succeeded") => {
-                let text =
-                    part("connection").and_then(|c| js_sys::JSON::stringify(&c).ok()).and_then(|s| s.as_string());
-                // Without a readable connection, the server's record (polled) decides.
-                if let Some(connection) = text.and_then(|t| serde_json::from_str::<ConnectionView>(&t).ok()) {
-                    self.oauth_succeeded(generation, connection);
-                }
-            }
-            Some("failed") => {
-                let error = part("error")
-                    .and_then(|e| Some(ErrorDetail { code: field(&e, "code")?, message: field(&e, "message")? }));
-                self.oauth_failed(generation, failure_from(error, &self.card_name()));
-            }
-            // Anything else: the server's record, polled, decides.
+        match (status, connection) {
+            (AttemptStatus::Succeeded, Some(connection)) => self.oauth_succeeded(generation, connection),
+            (AttemptStatus::Failed, _) => self.oauth_failed(generation, failure_from(error, &self.card_name())),
+            // Anything else (a success without a readable connection included): the server's
+            // record, polled, decides.
             _ => {}
         }
     }
@@ -659,7 +650,7 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
             .into_any()
         }
         OAuthStage::Failed(failure) => view! {
-            <div class="pm-center pm-failed" role="alert" data-testid="oauth-error" data-code=failure.code.clone()>
+            <div class="pm-center pm-failed" role="alert" data-testid="oauth-error" data-code=failure.code.as_str()>
                 <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
                 <h2>{format!("{name} was not connected")}</h2>
                 <p>{failure.message.clone()}</p>

@@ -2,7 +2,7 @@
 //! Connection keys arrive in a header from hosts: parsing never panics, and whatever parses prints
 //! back to exactly the input (no two spellings of one key).
 use libfuzzer_sys::fuzz_target;
-use portico::connections::ConnectionKey;
+use portico::lifecycle::ConnectionKey;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {

@@ -33,7 +33,7 @@ async fn load(store: &portico::store::Store, vault: &portico::vault::Vault, scop
             let identity = format!("user-{}", i / 10);
             let platform = PLATFORMS[i % PLATFORMS.len()].to_string();
             let sealed =
-                vault.seal(portico::connections::credentials_binding(scope, &id), br#"{"apiKey":"bench"}"#).unwrap();
+                vault.seal(portico::lifecycle::credentials_binding(scope, &id), br#"{"apiKey":"bench"}"#).unwrap();
             let tags = if i % 100 == 0 { r#"["vip"]"# } else { "[]" };
             let created_at = now - (rows - i) as i64;
             let b = n * 7;

@@ -81,7 +81,7 @@ async fn load_not_due(state: &portico::AppState, scope: &Scope, rows: usize) {
             creds.set("refreshToken", "mrt_not_due");
             creds.set("expiresAt", (now + 86_400_000).to_string());
             creds.set("obtainedAt", now.to_string());
-            let sealed = state.vault.seal_json(portico::connections::credentials_binding(scope, &id), &creds).unwrap();
+            let sealed = state.vault.seal_json(portico::lifecycle::credentials_binding(scope, &id), &creds).unwrap();
             let b = n * 4;
             values.push(format!(
                 "(${}, $1, $2, 'mock-oauth', 'default', ${}, ${}, 'user', 'Mock OAuth Provider', '[]', 'active', 1, ${}, $3, $4, $4, $5)",
@@ -119,7 +119,7 @@ async fn load_due(state: &portico::AppState, scope: &Scope, refresh_tokens: &[St
         creds.set("refreshToken", refresh.as_str());
         creds.set("expiresAt", (now - 1_000).to_string());
         creds.set("obtainedAt", (now - 3_601_000).to_string());
-        let sealed = state.vault.seal_json(portico::connections::credentials_binding(scope, &id), &creds).unwrap();
+        let sealed = state.vault.seal_json(portico::lifecycle::credentials_binding(scope, &id), &creds).unwrap();
         let row = portico::store::connections::ConnectionRow {
             id: id.clone(),
             platform: "mock-oauth".into(),
@@ -129,7 +129,7 @@ async fn load_due(state: &portico::AppState, scope: &Scope, refresh_tokens: &[St
             identity_type: Some("user".into()),
             name: "Mock OAuth Provider".into(),
             tags: vec![],
-            status: "active".into(),
+            status: portico_wire::ConnectionStatus::Active,
             active: true,
             credentials: sealed,
             vault_key_id: state.vault.active_key_id().to_string(),

@@ -25,6 +25,7 @@ use crate::keys::SecretKeyAuth;
 use crate::store::calls::CallRecord;
 use crate::store::Store;
 use crate::AppState;
+use portico_wire::ErrorCode;
 
 const CHANNEL: usize = 10_000;
 const BATCH: usize = 500;
@@ -151,7 +152,7 @@ async fn list_calls(
             .map(|v| {
                 v.parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
                     ApiError::unprocessable(
-                        "invalid_query",
+                        ErrorCode::InvalidQuery,
                         format!("`{name}` must be a whole number from {min} to {max}."),
                     )
                 })

@@ -16,6 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::keys::SecretKeyAuth;
 use crate::store::tokens::TokenRow;
 use crate::AppState;
+use portico_wire::ErrorCode;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_integrations)).routes(routes!(available_actions))
@@ -57,7 +58,7 @@ pub async fn offered_platform(state: &AppState, token: &TokenRow, slug: &str) ->
     let not_found = || {
         ApiError::new(
             axum::http::StatusCode::NOT_FOUND,
-            "integration_not_found",
+            ErrorCode::IntegrationNotFound,
             "This integration is not available here.",
         )
     };
@@ -144,7 +145,10 @@ async fn available_actions(
         match query.get(name) {
             None => Ok(default),
             Some(v) => v.parse::<usize>().ok().filter(|n| *n <= max).ok_or_else(|| {
-                ApiError::unprocessable("invalid_query", format!("`{name}` must be a whole number up to {max}."))
+                ApiError::unprocessable(
+                    ErrorCode::InvalidQuery,
+                    format!("`{name}` must be a whole number up to {max}."),
+                )
             }),
         }
     };

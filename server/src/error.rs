@@ -7,20 +7,20 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use portico_wire::{ErrorBody, ErrorDetail};
+use portico_wire::{ErrorBody, ErrorCode, ErrorDetail};
 use serde::de::DeserializeOwned;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// Sent as `Retry-After` (seconds) with 429 answers.
     pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into(), retry_after_secs: None }
     }
 
@@ -30,7 +30,7 @@ impl ApiError {
             retry_after_secs: Some(retry_after_secs),
             ..Self::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 format!("Too many {what}; try again in {retry_after_secs} s."),
             )
         }
@@ -42,22 +42,22 @@ impl ApiError {
         self
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unprocessable(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
     }
 
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
     /// Whatever is not the caller's to see is "not found", never "forbidden": the answer must not
     /// reveal that another tenant's object exists.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, format!("{what} not found"))
     }
 
     /// A server-side failure: the cause is logged here, the caller gets a generic message.
@@ -65,7 +65,7 @@ impl ApiError {
         tracing::error!(cause = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "Something went wrong on our side; it has been logged.",
         )
     }
@@ -73,7 +73,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: self.message } };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after_secs {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
@@ -109,22 +109,23 @@ where
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(AppJson(value)),
             Err(rejection) => Err(match rejection {
-                JsonRejection::JsonSyntaxError(e) => {
-                    ApiError::bad_request("invalid_json", format!("The body is not valid JSON: {}", e.body_text()))
-                }
+                JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+                    ErrorCode::InvalidJson,
+                    format!("The body is not valid JSON: {}", e.body_text()),
+                ),
                 JsonRejection::JsonDataError(e) => ApiError::unprocessable(
-                    "invalid_request",
+                    ErrorCode::InvalidRequest,
                     format!("The body does not have the expected shape: {}", e.body_text()),
                 ),
                 JsonRejection::MissingJsonContentType(_) => ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "Send the body as JSON with Content-Type: application/json.",
                 ),
                 JsonRejection::BytesRejection(_) => {
-                    ApiError::bad_request("invalid_body", "The request body could not be read.")
+                    ApiError::bad_request(ErrorCode::InvalidBody, "The request body could not be read.")
                 }
-                other => ApiError::bad_request("invalid_body", other.body_text()),
+                other => ApiError::bad_request(ErrorCode::InvalidBody, other.body_text()),
             }),
         }
     }

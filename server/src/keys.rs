@@ -7,7 +7,6 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::clock::random_base62;
@@ -15,6 +14,7 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::tenancy::{Environment, Scope};
 use crate::AppState;
+use portico_wire::ErrorCode;
 
 const RANDOM_CHARS: usize = 43;
 
@@ -41,7 +41,7 @@ impl PresentedSecretKey {
 }
 
 pub fn hash_secret_key(text: &str) -> [u8; 32] {
-    Sha256::new_with_prefix(b"portico secret key\0").chain_update(text.as_bytes()).finalize().into()
+    crate::digest::hash_secret(crate::digest::SecretKind::SecretKey, text)
 }
 
 /// A freshly created key: the only moment its plain text exists.
@@ -97,10 +97,10 @@ impl FromRequestParts<AppState> for SecretKeyAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let invalid =
-            || ApiError::unauthorized("invalid_secret_key", "The secret key is not valid or has been revoked.");
+            || ApiError::unauthorized(ErrorCode::InvalidSecretKey, "The secret key is not valid or has been revoked.");
         let Some(text) = presented_key(parts) else {
             return Err(ApiError::unauthorized(
-                "missing_secret_key",
+                ErrorCode::MissingSecretKey,
                 "Send your secret key in the x-portico-secret header (or Authorization: Bearer).",
             ));
         };

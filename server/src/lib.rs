@@ -12,13 +12,18 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod connections;
+pub mod credentials;
 pub mod demo;
+pub mod digest;
 pub mod error;
 pub mod events;
+pub mod form;
 pub mod keys;
+pub mod lifecycle;
 pub mod oauth;
 pub mod passthrough;
 pub mod ratelimit;
+pub mod session;
 pub mod store;
 pub mod telemetry;
 pub mod tenancy;
@@ -45,6 +50,7 @@ use crate::error::ApiError;
 use crate::store::Store;
 use crate::upstream::PrivateAllowList;
 use crate::vault::Vault;
+use portico_wire::ErrorCode;
 
 /// Everything a handler may use. Time and randomness come from here so tests control them.
 /// Cloned per request by axum, so it is two `Arc`s: a clone is two atomic increments.
@@ -472,7 +478,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(passthrough::router())
         .merge(calls::router())
         .merge(oauth::flow::api_router())
-        .merge(events::router())
+        .merge(events::api::router())
         .merge(web::probes())
         .split_for_parts()
 }
@@ -509,7 +515,7 @@ fn build_router(state: AppState) -> Router {
         .fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
             ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 format!("No route for {method} {}", uri.path()),
             )
         });

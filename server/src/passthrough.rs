@@ -15,15 +15,17 @@ use axum::response::Response;
 use axum::routing::any;
 use portico_catalog::{Action, Platform};
 
-use crate::connections::{credentials_binding, ConnectionKey};
+use crate::credentials::field;
 use crate::error::{ApiError, ApiResult};
 use crate::keys::SecretKeyAuth;
+use crate::lifecycle::{credentials_binding, ConnectionKey};
 use crate::ratelimit::Limit;
 use crate::store::calls::CallRecord;
 use crate::store::connections::ConnectionRow;
 use crate::upstream::{self, Credentials, UpstreamError};
 use crate::AppState;
-use portico_wire::ErrorBody;
+use portico_wire::ErrorCode;
+use portico_wire::{ConnectionStatus, ErrorBody};
 use utoipa_axum::router::OpenApiRouter;
 
 const PREFIX: &str = "/v1/passthrough/";
@@ -76,17 +78,17 @@ fn path_fits(template: &str, raw_path: &str) -> bool {
 
 fn check_action(platform: &Platform, action_id: &str, method: &str, raw_path: &str) -> ApiResult<Action> {
     let action = platform.action(action_id).ok_or_else(|| {
-        ApiError::bad_request("unknown_action", format!("{} has no action `{action_id}`.", platform.name))
+        ApiError::bad_request(ErrorCode::UnknownAction, format!("{} has no action `{action_id}`.", platform.name))
     })?;
     if action.method != method {
         return Err(ApiError::bad_request(
-            "action_mismatch",
+            ErrorCode::ActionMismatch,
             format!("Action `{action_id}` is {} {}, but this request is {method}.", action.method, action.path),
         ));
     }
     if !path_fits(&action.path, raw_path) {
         return Err(ApiError::bad_request(
-            "action_mismatch",
+            ErrorCode::ActionMismatch,
             format!(
                 "Action `{action_id}` is {} {}, but this request's path is /{raw_path}.",
                 action.method, action.path
@@ -98,10 +100,10 @@ fn check_action(platform: &Platform, action_id: &str, method: &str, raw_path: &s
 
 fn upstream_error(e: UpstreamError) -> ApiError {
     match e {
-        UpstreamError::BadPath(why) => ApiError::bad_request("invalid_path", format!("The passthrough path is not allowed: {why}.")),
+        UpstreamError::BadPath(why) => ApiError::bad_request(ErrorCode::InvalidPath, format!("The passthrough path is not allowed: {why}.")),
         UpstreamError::PrivateAddress(_) => ApiError::new(
             StatusCode::BAD_GATEWAY,
-            "upstream_forbidden",
+            ErrorCode::UpstreamForbidden,
             "The provider's address is private and not allow-listed for passthrough (PORTICO_PASSTHROUGH_ALLOW_PRIVATE).",
         ),
         other => ApiError::internal(other),
@@ -134,12 +136,12 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     let (parts, body) = request.into_parts();
     let key_text = header(&parts.headers, &["x-portico-connection-key", "x-pica-connection-key"]).ok_or_else(|| {
         ApiError::bad_request(
-            "missing_connection_key",
+            ErrorCode::MissingConnectionKey,
             "Send the connection key in the x-portico-connection-key header.",
         )
     })?;
-    let key =
-        ConnectionKey::parse(key_text).map_err(|e| ApiError::bad_request("invalid_connection_key", format!("{e}.")))?;
+    let key = ConnectionKey::parse(key_text)
+        .map_err(|e| ApiError::bad_request(ErrorCode::InvalidConnectionKey, format!("{e}.")))?;
     let not_found = || ApiError::not_found("Connection");
     if key.environment != auth.scope.environment {
         return Err(not_found());
@@ -214,20 +216,20 @@ async fn forward(
             .await
             .map_err(|e| ApiError::rate_limited("passthrough calls for this connection or key", e.retry_after_secs))?;
     }
-    if row.status == "needs_reauth" {
+    if row.status == ConnectionStatus::NeedsReauth {
         return Err(crate::oauth::refresh::needs_reauth_error());
     }
-    if row.status != "active" || !row.active {
+    if row.status != ConnectionStatus::Active || !row.active {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
-            "connection_inactive",
+            ErrorCode::ConnectionInactive,
             "This connection needs to be reconnected by its user before it can be used.",
         ));
     }
     let platform = state.catalog.get(&row.platform).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
-            "platform_unavailable",
+            ErrorCode::PlatformUnavailable,
             format!("Platform `{}` is no longer in the catalog.", row.platform),
         )
     })?;
@@ -266,7 +268,7 @@ async fn forward(
         let bytes = Box::pin(axum::body::to_bytes(body, MAX_RETRY_BODY)).await.map_err(|_| {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "retry_body_too_large",
+                ErrorCode::RetryBodyTooLarge,
                 "Retries need a request body of at most 1 MiB; send larger bodies without x-portico-retries.",
             )
         })?;
@@ -293,7 +295,7 @@ async fn forward(
                         tracing::warn!(elapsed_ms, "upstream did not answer in time");
                         ApiError::new(
                             StatusCode::GATEWAY_TIMEOUT,
-                            "upstream_timeout",
+                            ErrorCode::UpstreamTimeout,
                             format!("{} did not answer in time.", platform.name),
                         )
                     }
@@ -304,7 +306,7 @@ async fn forward(
                         tracing::warn!(error = %why, elapsed_ms, "upstream request failed");
                         ApiError::new(
                             StatusCode::BAD_GATEWAY,
-                            "upstream_unreachable",
+                            ErrorCode::UpstreamUnreachable,
                             format!("{} could not be reached.", platform.name),
                         )
                     }
@@ -318,7 +320,7 @@ async fn forward(
             && !matches!(body, Outbound::Streamed(_))
         {
             refreshed_after_401 = true;
-            let rejected = creds.get("accessToken").map(str::to_string);
+            let rejected = creds.get(field::ACCESS_TOKEN).map(str::to_string);
             tracing::info!("upstream refused the access token; refreshing once");
             drop(response);
             creds = Box::pin(crate::oauth::refresh::usable_credentials(
@@ -402,7 +404,7 @@ fn requested_retries(headers: &HeaderMap) -> ApiResult<u32> {
         None => Ok(0),
         Some(v) => v.parse::<u32>().ok().filter(|n| *n <= MAX_RETRIES).ok_or_else(|| {
             ApiError::bad_request(
-                "invalid_retries",
+                ErrorCode::InvalidRetries,
                 format!("x-portico-retries must be a whole number from 0 to {MAX_RETRIES}."),
             )
         }),

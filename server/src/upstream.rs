@@ -5,8 +5,7 @@
 //! request a connect form runs before storing a credential.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -14,61 +13,13 @@ use base64::Engine;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use portico_catalog::{Platform, Template};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use serde::{Deserialize, Serialize};
 use url::Url;
-use zeroize::Zeroize;
 
 use crate::config::Config;
 
 mod client;
+pub use crate::credentials::Credentials;
 pub use client::{PassthroughClient, SendError, UpstreamBody};
-
-/// A connection's credentials and settings, as sealed in the vault: `apiKey`, `username`,
-/// `password`, `accessToken`, `connectionConfig.<name>`…  Wiped from memory when dropped; never
-/// printed.
-#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Credentials(BTreeMap<String, String>);
-
-impl Credentials {
-    pub fn new(values: BTreeMap<String, String>) -> Self {
-        Credentials(values)
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
-    }
-
-    pub fn set(&mut self, name: &str, value: impl Into<String>) {
-        self.0.insert(name.to_string(), value.into());
-    }
-
-    pub fn remove(&mut self, name: &str) {
-        if let Some(mut old) = self.0.remove(name) {
-            old.zeroize();
-        }
-    }
-
-    /// A whole-number field (`expiresAt`, `obtainedAt`).
-    pub fn get_i64(&self, name: &str) -> Option<i64> {
-        self.get(name).and_then(|v| v.parse().ok())
-    }
-}
-
-impl Drop for Credentials {
-    fn drop(&mut self) {
-        for value in self.0.values_mut() {
-            value.zeroize();
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.0.keys()).finish()?;
-        f.write_str(" (values redacted)")
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UpstreamError {
@@ -430,6 +381,7 @@ pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::C
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeMap;
 
     fn base() -> Url {
         Url::parse("https://api.example.com/v2").unwrap()

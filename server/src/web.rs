@@ -61,8 +61,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            crate::error::ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", "The database cannot be reached.")
-                .into_response()
+            crate::error::ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                portico_wire::ErrorCode::NotReady,
+                "The database cannot be reached.",
+            )
+            .into_response()
         }
     }
 }
@@ -180,7 +184,7 @@ async fn modal_page(State(state): State<AppState>, Query(query): Query<ModalQuer
 }
 
 async fn connect_page(Path(link): Path<String>) -> Response {
-    if crate::authkit::parse_link(&link).is_none() {
+    if crate::session::parse_link(&link).is_none() {
         return crate::error::ApiError::not_found("Connect link").into_response();
     }
     html_response(modal_html("page"), modal_csp("'none'"))

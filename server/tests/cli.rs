@@ -159,7 +159,7 @@ async fn seed_connection(dir: &std::path::Path, key: [u8; 32]) {
         Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
     let vault = portico::vault::Vault::new(&key, &[], std::sync::Arc::new(OsEntropy));
     let id = "conn_0123456789abcdef0123456789abcdef";
-    let sealed = vault.seal(portico::connections::credentials_binding(&scope, id), b"{\"apiKey\":\"x\"}").unwrap();
+    let sealed = vault.seal(portico::lifecycle::credentials_binding(&scope, id), b"{\"apiKey\":\"x\"}").unwrap();
     let row = ConnectionRow {
         id: id.into(),
         platform: "mock".into(),
@@ -169,7 +169,7 @@ async fn seed_connection(dir: &std::path::Path, key: [u8; 32]) {
         identity_type: Some("user".into()),
         name: "Mock".into(),
         tags: vec![],
-        status: "active".into(),
+        status: portico_wire::ConnectionStatus::Active,
         active: true,
         credentials: sealed,
         vault_key_id: vault.active_key_id().into(),

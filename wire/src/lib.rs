@@ -8,6 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod codes;
+pub mod message;
+
+pub use codes::{AttemptStatus, AuthWindow, ConnectionStatus, ErrorCode};
+
 /// Every error the API returns: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -19,7 +24,7 @@ pub struct ErrorBody {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// A stable snake_case code a program can branch on (`token_expired`, `invalid_credentials`…).
-    pub code: String,
+    pub code: ErrorCode,
     /// A sentence a person can read.
     pub message: String,
 }
@@ -111,8 +116,7 @@ pub struct ConnectionView {
     pub name: String,
     pub tags: Vec<String>,
     pub active: bool,
-    /// `active`, `needs_reauth`.
-    pub status: String,
+    pub status: ConnectionStatus,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -151,7 +155,7 @@ pub struct StartOAuthRequest {
     pub connection_id: Option<String>,
     /// `popup` (default) or `redirect` (the whole host page goes to the provider and comes back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
+    pub mode: Option<AuthWindow>,
     /// Redirect mode: the host page to come back to; its origin must be one the workspace allows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
@@ -175,8 +179,7 @@ pub struct OAuthAttemptStarted {
 pub struct OAuthAttemptView {
     pub attempt_id: String,
     pub platform: String,
-    /// `pending` (not opened yet), `started` (at the provider), `succeeded`, `failed`.
-    pub status: String,
+    pub status: AttemptStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<ConnectionView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -209,32 +212,13 @@ pub struct PlatformSummary {
     pub action_count: usize,
 }
 
-/// Messages between the embed loader (host page) and the modal iframe, sent with `postMessage`
-/// and an exact target origin. The JSON shape is `{"type": "portico:…", …}`.
-pub mod message {
-    /// modal → loader: the modal has loaded and waits for a token.
-    pub const READY: &str = "portico:ready";
-    /// loader → modal: `{token, options}`.
-    pub const SESSION: &str = "portico:session";
-    /// loader → modal: the host's token endpoint failed: `{code, message}`.
-    pub const SESSION_ERROR: &str = "portico:session-error";
-    /// modal → loader: `{connection}`.
-    pub const SUCCESS: &str = "portico:success";
-    /// modal → loader: `{code, message}`.
-    pub const ERROR: &str = "portico:error";
-    /// modal → loader: the user closed the modal.
-    pub const CLOSE: &str = "portico:close";
-    /// modal → loader: `{name, data}` for `onEvent`.
-    pub const EVENT: &str = "portico:event";
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn error_body_has_the_documented_shape() {
-        let body = ErrorBody { error: ErrorDetail { code: "token_expired".into(), message: "Expired.".into() } };
+        let body = ErrorBody { error: ErrorDetail { code: ErrorCode::TokenExpired, message: "Expired.".into() } };
         assert_eq!(
             serde_json::to_value(&body).unwrap(),
             serde_json::json!({"error": {"code": "token_expired", "message": "Expired."}})
@@ -253,7 +237,7 @@ mod tests {
             name: "Mock".into(),
             tags: vec![],
             active: true,
-            status: "active".into(),
+            status: ConnectionStatus::Active,
             created_at: 1,
             updated_at: 2,
         };

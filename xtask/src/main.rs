@@ -4,6 +4,8 @@
 //!   cargo xtask test    set up, build, and run every test (cargo tests on SQLite and PostgreSQL,
 //!                       then Playwright in headless Chromium)
 //!   cargo xtask setup   only install what is missing (each step skipped when satisfied)
+//!   cargo xtask lint    the style gate `test` runs first: `cargo fmt --check`, and clippy with
+//!                       `-D warnings` on the native crates and on the modal for wasm32
 //!   cargo xtask build   set up, then build the two WASM bundles and the `portico` binary
 //!   cargo xtask sizes   print the bundles' raw and gzip sizes
 //!   cargo xtask bench   passthrough side by side: direct vs nginx proxy_pass vs Portico (SQLite,
@@ -42,13 +44,14 @@ fn main() -> ExitCode {
         Some("demo") => {
             setup().and_then(|_| build_assets()).and_then(|_| build_server()).and_then(|_| demo(&args[1..]))
         }
-        Some("test") => setup().and_then(|_| build_assets()).and_then(|_| test()),
+        Some("test") => setup().and_then(|_| lint()).and_then(|_| build_assets()).and_then(|_| test()),
+        Some("lint") => lint(),
         Some("sizes") => sizes(),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         Some("bench") => bench::passthrough(),
         Some("logos") => logos(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|setup|build|sizes|fuzz [SECONDS]|logos>");
+            eprintln!("usage: cargo xtask <demo|test|setup|lint|build|sizes|fuzz [SECONDS]|bench|logos>");
             return ExitCode::from(2);
         }
     };
@@ -148,6 +151,16 @@ fn setup() -> Result<()> {
         eprintln!("xtask: ✓ rust target {WASM_TARGET}");
     } else {
         run("installing the wasm32 target", cmd("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+
+    // 1b. rustfmt and clippy, for the style gate.
+    let components = output(cmd("rustup").args(["component", "list", "--installed"])).unwrap_or_default();
+    for component in ["rustfmt", "clippy"] {
+        if components.lines().any(|l| l.trim().starts_with(component)) {
+            eprintln!("xtask: ✓ {component}");
+        } else {
+            run(&format!("installing {component}"), cmd("rustup").args(["component", "add", component]))?;
+        }
     }
 
     // 2. cargo-leptos, pinned (0.3.11 needs a newer rustc).
@@ -326,6 +339,26 @@ pub(crate) fn postgres_reachable(url: &str) -> bool {
         .parse::<SocketAddr>()
         .ok()
         .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok())
+}
+
+/// The style gate: formatting, then clippy with warnings as errors, on the native crates (all
+/// targets: tests, benches, examples) and on the modal for the browser, in the modal's own target
+/// directory so its Leptos features never mix with the server's.
+fn lint() -> Result<()> {
+    let root = root();
+    run("cargo fmt --check", cmd("cargo").args(["fmt", "--all", "--", "--check"]).current_dir(&root))?;
+    run(
+        "clippy -D warnings (native crates, all targets)",
+        cmd("cargo").args(["clippy", "--all-targets", "--", "-D", "warnings"]).current_dir(&root),
+    )?;
+    run(
+        "clippy -D warnings (the modal, wasm32)",
+        cmd("cargo")
+            .args(["clippy", "-p", "portico-modal", "--lib", "--target", WASM_TARGET, "--target-dir"])
+            .arg(target_dir().join("modal-wasm"))
+            .args(["--", "-D", "warnings"])
+            .current_dir(&root),
+    )
 }
 
 fn test() -> Result<()> {

@@ -21,20 +21,23 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine;
 use portico_catalog::Platform;
-use portico_wire::AuthKind;
-use portico_wire::{ErrorBody, ErrorDetail, OAuthAttemptStarted, OAuthAttemptView, StartOAuthRequest};
+use portico_wire::message::FromSignIn;
+use portico_wire::{
+    AttemptStatus, AuthKind, AuthWindow, ErrorBody, ErrorCode, ErrorDetail, OAuthAttemptStarted, OAuthAttemptView,
+    StartOAuthRequest,
+};
 use serde::Deserialize;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
-use super::{apps, credentials_from, emit, token_request, GrantError};
-use crate::authkit::SessionAuth;
+use super::{apps, credentials_from, token_request, GrantError};
 use crate::clock::{random_base62, random_hex};
-use crate::connections::{credentials_binding, forget_cached, ConnectionKey};
+use crate::digest::{hash_secret, SecretKind};
 use crate::error::{ApiError, ApiResult, AppJson};
+use crate::lifecycle::{self, Owner};
+use crate::session::{check_parent_origin, spend_connect_budget, SessionAuth};
 use crate::store::connections::ConnectionRow;
 use crate::store::oauth::AttemptRow;
 use crate::tenancy::Scope;
@@ -59,7 +62,7 @@ fn verifier_binding<'a>(scope: &'a Scope, attempt_id: &'a str) -> Binding<'a> {
 }
 
 fn state_hash(state: &str) -> [u8; 32] {
-    Sha256::new_with_prefix(b"portico oauth state\0").chain_update(state.as_bytes()).finalize().into()
+    hash_secret(SecretKind::OauthState, state)
 }
 
 fn challenge(verifier: &str) -> String {
@@ -85,29 +88,19 @@ async fn create_attempt(
     headers: HeaderMap,
     AppJson(body): AppJson<StartOAuthRequest>,
 ) -> ApiResult<(StatusCode, Json<OAuthAttemptStarted>)> {
-    crate::authkit::check_parent_origin(&state, &headers, &token).await?;
-    state
-        .rate_limiter
-        .check(
-            &state.store,
-            &[crate::ratelimit::Limit {
-                bucket: format!("form:{}", token.id),
-                per_minute: state.config.rate_limits.forms_per_minute,
-            }],
-        )
-        .await
-        .map_err(|e| ApiError::rate_limited("attempts to connect in this session", e.retry_after_secs))?;
+    check_parent_origin(&state, &headers, &token).await?;
+    spend_connect_budget(&state, &token).await?;
     let scope = &token.scope;
     let platform = crate::catalog::offered_platform(&state, &token, &body.platform).await?;
     if platform.auth_kind != AuthKind::Oauth2 {
         return Err(ApiError::unprocessable(
-            "not_oauth",
+            ErrorCode::NotOauth,
             format!("{} connects with a form, not a sign-in page.", platform.name),
         ));
     }
     if state.store.find_oauth_app(scope, &platform.slug).await?.is_none() {
         return Err(ApiError::unprocessable(
-            "oauth_app_missing",
+            ErrorCode::OauthAppMissing,
             format!(
                 "{} is not set up for sign-in yet: this app's administrator has to add its OAuth app to Portico.",
                 platform.name
@@ -124,24 +117,24 @@ async fn create_attempt(
         if !mine {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                "connection_not_found",
+                ErrorCode::ConnectionNotFound,
                 "That connection was not found for you.",
             ));
         }
     }
-    let mode = match body.mode.as_deref().unwrap_or("popup") {
-        m @ ("popup" | "redirect") => m.to_string(),
-        _ => return Err(ApiError::unprocessable("invalid_mode", "`mode` must be popup or redirect.")),
-    };
-    let return_to = match (&*mode, &body.return_to) {
-        ("redirect", None) => {
+    let mode = body.mode.unwrap_or_default();
+    let return_to = match (mode, &body.return_to) {
+        (AuthWindow::Popup, _) => None,
+        (AuthWindow::Redirect, None) => {
             return Err(ApiError::unprocessable(
-                "invalid_return_to",
+                ErrorCode::InvalidReturnTo,
                 "Redirect mode needs `returnTo`, the page to come back to.",
             ))
         }
-        ("redirect", Some(url)) => Some(check_return_to(&state, scope, url).await?),
-        _ => None,
+        (AuthWindow::Redirect, Some(url)) => Some(check_return_to(&state, scope, url).await?),
+        (AuthWindow::Unknown, _) => {
+            return Err(ApiError::unprocessable(ErrorCode::InvalidMode, "`mode` must be popup or redirect."))
+        }
     };
 
     let now = state.clock.now_ms();
@@ -185,7 +178,7 @@ async fn create_attempt(
 async fn check_return_to(state: &AppState, scope: &Scope, raw: &str) -> ApiResult<String> {
     let bad = || {
         ApiError::unprocessable(
-            "invalid_return_to",
+            ErrorCode::InvalidReturnTo,
             "`returnTo` must be a page on one of this workspace's allowed origins.",
         )
     };
@@ -238,34 +231,28 @@ async fn attempt_view(state: &AppState, a: &AttemptRow) -> ApiResult<OAuthAttemp
     let now = state.clock.now_ms();
     let name = platform_name(state, &a.platform);
     let (status, error) = match a.status.as_str() {
-        "succeeded" => ("succeeded", None),
+        "succeeded" => (AttemptStatus::Succeeded, None),
         "failed" => (
-            "failed",
+            AttemptStatus::Failed,
             Some(ErrorDetail {
-                code: a.error_code.clone().unwrap_or_else(|| "oauth_failed".into()),
+                code: a.error_code.as_deref().map(ErrorCode::parse).unwrap_or(ErrorCode::OauthFailed),
                 message: a.error_message.clone().unwrap_or_else(|| format!("Connecting {name} failed.")),
             }),
         ),
         _ if a.expires_at <= now => {
             let (code, message) = failure(Failure::StateExpired, &name);
-            ("failed", Some(ErrorDetail { code: code.into(), message }))
+            (AttemptStatus::Failed, Some(ErrorDetail { code, message }))
         }
-        "pending" => ("pending", None),
-        _ => ("started", None),
+        "pending" => (AttemptStatus::Pending, None),
+        _ => (AttemptStatus::Started, None),
     };
     let connection = match (&a.result_connection_id, status) {
-        (Some(id), "succeeded") => {
-            state.store.find_connection(&a.scope, id).await?.map(|r| crate::connections::view(&a.scope, &r))
+        (Some(id), AttemptStatus::Succeeded) => {
+            state.store.find_connection(&a.scope, id).await?.map(|r| lifecycle::view(&a.scope, &r))
         }
         _ => None,
     };
-    Ok(OAuthAttemptView {
-        attempt_id: a.id.clone(),
-        platform: a.platform.clone(),
-        status: status.into(),
-        connection,
-        error,
-    })
+    Ok(OAuthAttemptView { attempt_id: a.id.clone(), platform: a.platform.clone(), status, connection, error })
 }
 
 fn platform_name(state: &AppState, slug: &str) -> String {
@@ -288,22 +275,21 @@ enum Failure {
     Internal,
 }
 
-fn failure(f: Failure, name: &str) -> (&'static str, String) {
+fn failure(f: Failure, name: &str) -> (ErrorCode, String) {
     match f {
-        Failure::AccessDenied => ("access_denied", format!("You declined to give access on {name}'s page, so nothing was connected.")),
-        Failure::ProviderError => ("provider_error", format!("{name} reported an error during sign-in. Try again in a moment.")),
-        Failure::InvalidClient => (
-            "invalid_client",
+        Failure::AccessDenied => (ErrorCode::AccessDenied, format!("You declined to give access on {name}'s page, so nothing was connected.")),
+        Failure::ProviderError => (ErrorCode::ProviderError, format!("{name} reported an error during sign-in. Try again in a moment.")),
+        Failure::InvalidClient => (ErrorCode::InvalidClient,
             format!("{name} refused this app's OAuth credentials (client id or secret). The app's administrator has to correct them; nothing was connected."),
         ),
-        Failure::CodeRefused => ("token_exchange_failed", format!("{name} did not accept the sign-in code. Start again.")),
-        Failure::Unreachable => ("provider_unreachable", format!("We could not reach {name} to finish signing in. Try again in a moment.")),
-        Failure::StateExpired => ("state_expired", "This sign-in took too long and expired. Start again from the app.".into()),
-        Failure::StateUsed => ("state_used", "This sign-in was already used. Start again from the app.".into()),
-        Failure::StateInvalid => ("state_invalid", "This sign-in could not be matched to a request from the app. Start again from the app.".into()),
-        Failure::IssuerMismatch => ("issuer_mismatch", format!("The sign-in answer did not come from {name}. Nothing was connected.")),
-        Failure::Unsupported => ("unsupported", format!("{name} needs connection settings before sign-in, which Portico does not collect yet.")),
-        Failure::Internal => ("internal_error", "Something went wrong on our side; it has been logged. Try again.".into()),
+        Failure::CodeRefused => (ErrorCode::TokenExchangeFailed, format!("{name} did not accept the sign-in code. Start again.")),
+        Failure::Unreachable => (ErrorCode::ProviderUnreachable, format!("We could not reach {name} to finish signing in. Try again in a moment.")),
+        Failure::StateExpired => (ErrorCode::StateExpired, "This sign-in took too long and expired. Start again from the app.".into()),
+        Failure::StateUsed => (ErrorCode::StateUsed, "This sign-in was already used. Start again from the app.".into()),
+        Failure::StateInvalid => (ErrorCode::StateInvalid, "This sign-in could not be matched to a request from the app. Start again from the app.".into()),
+        Failure::IssuerMismatch => (ErrorCode::IssuerMismatch, format!("The sign-in answer did not come from {name}. Nothing was connected.")),
+        Failure::Unsupported => (ErrorCode::Unsupported, format!("{name} needs connection settings before sign-in, which Portico does not collect yet.")),
+        Failure::Internal => (ErrorCode::InternalError, "Something went wrong on our side; it has been logged. Try again.".into()),
     }
 }
 
@@ -322,12 +308,12 @@ async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Re
         None => None,
     }) else {
         let (code, message) = failure(Failure::StateInvalid, "");
-        return outcome_page(&state, None, None, "failed", None, Some((code, &message)));
+        return outcome_page(&state, None, None, AttemptStatus::Failed, None, Some((code, &message)));
     };
     let name = platform_name(&state, &attempt.platform);
     let fail = |state: &AppState, f: Failure| {
         let (code, message) = failure(f, &name);
-        outcome_page(state, Some(&attempt), Some(&name), "failed", None, Some((code, &message)))
+        outcome_page(state, Some(&attempt), Some(&name), AttemptStatus::Failed, None, Some((code, &message)))
     };
     let now = state.clock.now_ms();
     if attempt.status != "pending" {
@@ -335,7 +321,7 @@ async fn start(State(state): State<AppState>, Query(q): Query<StartQuery>) -> Re
     }
     if attempt.expires_at <= now {
         let (code, message) = failure(Failure::StateExpired, &name);
-        let _ = state.store.finish_attempt(&attempt.id, Err((code, &message)), now).await;
+        let _ = state.store.finish_attempt(&attempt.id, Err((code.as_str(), &message)), now).await;
         return fail(&state, Failure::StateExpired);
     }
     // The authorization URL needs the app's client id and scopes, not its secret.
@@ -405,11 +391,12 @@ fn authorization_url(
 
 async fn finish_failed(state: &AppState, attempt: &AttemptRow, name: &str, f: Failure) -> Response {
     let (code, message) = failure(f, name);
-    if let Err(e) = state.store.finish_attempt(&attempt.id, Err((code, &message)), state.clock.now_ms()).await {
+    if let Err(e) = state.store.finish_attempt(&attempt.id, Err((code.as_str(), &message)), state.clock.now_ms()).await
+    {
         tracing::error!(error = %e, "could not record an OAuth attempt's failure");
     }
-    tracing::info!(attempt = %attempt.id, platform = %attempt.platform, code, "oauth sign-in failed");
-    outcome_page(state, Some(attempt), Some(name), "failed", None, Some((code, &message)))
+    tracing::info!(attempt = %attempt.id, platform = %attempt.platform, code = code.as_str(), "oauth sign-in failed");
+    outcome_page(state, Some(attempt), Some(name), AttemptStatus::Failed, None, Some((code, &message)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -432,7 +419,7 @@ async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>)
     let Some(attempt) = found else {
         tracing::info!("oauth callback with an unknown state");
         let (code, message) = failure(Failure::StateInvalid, "");
-        return outcome_page(&state, None, None, "failed", None, Some((code, &message)));
+        return outcome_page(&state, None, None, AttemptStatus::Failed, None, Some((code, &message)));
     };
     let name = platform_name(&state, &attempt.platform);
     match state.store.claim_attempt(&attempt.id).await {
@@ -441,7 +428,7 @@ async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>)
             tracing::warn!(attempt = %attempt.id, "oauth state replayed");
             // A replay must not disturb the recorded outcome of the first use.
             let (code, message) = failure(Failure::StateUsed, &name);
-            return outcome_page(&state, None, Some(&name), "failed", None, Some((code, &message)));
+            return outcome_page(&state, None, Some(&name), AttemptStatus::Failed, None, Some((code, &message)));
         }
         Err(e) => return ApiError::from(e).into_response(),
     }
@@ -465,8 +452,8 @@ async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>)
     };
     match exchange_and_store(&state, &attempt, &platform, code).await {
         Ok(row) => {
-            let view = crate::connections::view(&attempt.scope, &row);
-            outcome_page(&state, Some(&attempt), Some(&name), "succeeded", Some(&view), None)
+            let view = lifecycle::view(&attempt.scope, &row);
+            outcome_page(&state, Some(&attempt), Some(&name), AttemptStatus::Succeeded, Some(&view), None)
         }
         Err(f) => finish_failed(&state, &attempt, &name, f).await,
     }
@@ -515,77 +502,30 @@ async fn exchange_and_store(
             GrantError::Provider { .. } | GrantError::BadResponse => Failure::ProviderError,
         }
     })?;
-    let now = state.clock.now_ms();
-    let internal = |e: &dyn std::fmt::Display| {
+    let creds: Credentials = credentials_from(&tokens, None, state.clock.now_ms());
+    let internal = |e: lifecycle::LifecycleError| {
         tracing::error!(error = %e, "storing an OAuth connection failed");
         Failure::Internal
     };
-
-    // Reconnect in place: same id, same connection key, fresh grant.
-    if let Some(id) = &attempt.connection_id {
-        let existing = state.store.find_connection(scope, id).await.map_err(|e| internal(&e))?;
-        let Some(existing) = existing
-            .filter(|r| r.platform == platform.slug && r.identity.as_deref() == Some(attempt.identity.as_str()))
-        else {
-            return Err(Failure::StateInvalid);
-        };
-        let creds = credentials_from(&tokens, None, now);
-        let sealed = state.vault.seal_json(credentials_binding(scope, id), &creds).map_err(|e| internal(&e))?;
-        state
-            .store
-            .store_tokens(scope, id, &sealed, state.vault.active_key_id(), creds.get_i64("expiresAt"), now)
-            .await
-            .map_err(|e| internal(&e))?;
-        forget_cached(state, id);
-        let row = state.store.find_connection(scope, id).await.map_err(|e| internal(&e))?.unwrap_or(existing);
-        finish_succeeded(state, attempt, &row).await;
-        emit(state, scope, "connection.reauthorized", Some(id), event_data(&row)).await;
-        tracing::info!(connection = %id, platform = %platform.slug, "connection reauthorized");
-        return Ok(row);
-    }
-
-    let creds: Credentials = credentials_from(&tokens, None, now);
-    let id = format!("conn_{}", random_hex(state.entropy.as_ref(), 16));
-    let key = ConnectionKey {
-        environment: scope.environment,
-        platform: platform.slug.clone(),
-        config_key: "default".into(),
-        id_hex: random_hex(state.entropy.as_ref(), 16),
-        identity: Some(attempt.identity.clone()),
+    let row = match &attempt.connection_id {
+        // Reconnect in place: same id, same connection key, fresh grant.
+        Some(id) => {
+            let existing = state.store.find_connection(scope, id).await.map_err(|e| internal(e.into()))?;
+            let Some(existing) = existing
+                .filter(|r| r.platform == platform.slug && r.identity.as_deref() == Some(attempt.identity.as_str()))
+            else {
+                return Err(Failure::StateInvalid);
+            };
+            lifecycle::reauthorize(state, scope, &existing, &creds).await.map_err(internal)?
+        }
+        None => {
+            let owner =
+                Owner { identity: &attempt.identity, identity_type: &attempt.identity_type, tags: &attempt.tags };
+            lifecycle::create(state, scope, platform, owner, &creds).await.map_err(internal)?
+        }
     };
-    let sealed = state.vault.seal_json(credentials_binding(scope, &id), &creds).map_err(|e| internal(&e))?;
-    let row = ConnectionRow {
-        id: id.clone(),
-        platform: platform.slug.clone(),
-        config_key: key.config_key.clone(),
-        connection_key: key.to_string(),
-        identity: Some(attempt.identity.clone()),
-        identity_type: Some(attempt.identity_type.clone()),
-        name: platform.name.clone(),
-        tags: attempt.tags.clone(),
-        status: "active".into(),
-        active: true,
-        credentials: sealed,
-        vault_key_id: state.vault.active_key_id().to_string(),
-        expires_at: creds.get_i64("expiresAt"),
-        created_at: now,
-        updated_at: now,
-    };
-    state.store.insert_connection(scope, &row).await.map_err(|e| internal(&e))?;
     finish_succeeded(state, attempt, &row).await;
-    emit(state, scope, "connection.created", Some(&id), event_data(&row)).await;
-    tracing::info!(connection = %id, platform = %platform.slug, "oauth connection created");
     Ok(row)
-}
-
-pub fn event_data(row: &ConnectionRow) -> serde_json::Value {
-    json!({
-        "connectionId": row.id,
-        "connectionKey": row.connection_key,
-        "platform": row.platform,
-        "identity": row.identity,
-        "identityType": row.identity_type,
-    })
 }
 
 async fn finish_succeeded(state: &AppState, attempt: &AttemptRow, row: &ConnectionRow) {
@@ -605,11 +545,11 @@ fn outcome_page(
     state: &AppState,
     attempt: Option<&AttemptRow>,
     name: Option<&str>,
-    status: &str,
+    status: AttemptStatus,
     connection: Option<&portico_wire::ConnectionView>,
-    error: Option<(&str, &str)>,
+    error: Option<(ErrorCode, &str)>,
 ) -> Response {
-    if let Some(a) = attempt.filter(|a| a.mode == "redirect") {
+    if let Some(a) = attempt.filter(|a| a.mode == AuthWindow::Redirect) {
         if let Some(return_to) = a.return_to.as_deref().and_then(|u| url::Url::parse(u).ok()) {
             let mut back = return_to;
             back.query_pairs_mut().append_pair("portico_attempt", &a.id);
@@ -621,18 +561,17 @@ fn outcome_page(
     let origin = url::Url::parse(&state.config.public_url)
         .map(|u| u.origin().ascii_serialization())
         .unwrap_or_else(|_| state.config.public_url.clone());
-    let message = json!({
-        "type": "portico:oauth-result",
-        "attemptId": attempt.map(|a| a.id.as_str()),
-        "status": status,
-        "connection": connection,
-        "error": error.map(|(code, message)| json!({"code": code, "message": message})),
-    });
+    let message = FromSignIn::OAuthResult {
+        attempt_id: attempt.map(|a| a.id.clone()),
+        status,
+        connection: connection.cloned(),
+        error: error.map(|(code, message)| ErrorDetail { code, message: message.to_string() }),
+    };
     // `<` escaped so the JSON cannot close the script element.
-    let data = message.to_string().replace('<', "\\u003c");
+    let data = serde_json::to_string(&message).unwrap_or_default().replace('<', "\\u003c");
     let nonce = random_hex(state.entropy.as_ref(), 16);
     let (title, text) = match (status, error) {
-        ("succeeded", _) => (
+        (AttemptStatus::Succeeded, _) => (
             format!("Connected to {}", name.unwrap_or("the integration")),
             "You can close this window and return to the app.".to_string(),
         ),
@@ -655,7 +594,7 @@ fn outcome_page(
 </script></body></html>"#,
         title = html_escape(&title),
         text = html_escape(&text),
-        status = html_escape(status),
+        status = html_escape(status.as_str()),
         origin_json = serde_json::Value::String(origin).to_string().replace('<', "\\u003c"),
     );
     let mut response =

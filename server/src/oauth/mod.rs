@@ -9,14 +9,16 @@
 pub mod apps;
 pub mod flow;
 pub mod refresh;
+pub mod revoke;
 
 use std::time::Duration;
 
 use portico_catalog::Platform;
-use portico_wire::AuthKind;
+use portico_wire::{AuthKind, ErrorCode};
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use crate::credentials::field;
 use crate::upstream::Credentials;
 use crate::AppState;
 
@@ -69,13 +71,12 @@ impl GrantError {
         matches!(self, GrantError::InvalidGrant(_) | GrantError::InvalidClient(_))
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            GrantError::InvalidGrant(_) => "invalid_grant",
-            GrantError::InvalidClient(_) => "invalid_client",
-            GrantError::Provider { .. } => "provider_error",
-            GrantError::Timeout | GrantError::Unreachable => "provider_unreachable",
-            GrantError::BadResponse => "provider_error",
+            GrantError::InvalidGrant(_) => ErrorCode::InvalidGrant,
+            GrantError::InvalidClient(_) => ErrorCode::InvalidClient,
+            GrantError::Provider { .. } | GrantError::BadResponse => ErrorCode::ProviderError,
+            GrantError::Timeout | GrantError::Unreachable => ErrorCode::ProviderUnreachable,
         }
     }
 }
@@ -100,8 +101,8 @@ impl ClientAuth {
     /// The client a user entered for a client-credentials platform (`clientId`, `clientSecret`).
     pub fn from_credentials(creds: &Credentials) -> Self {
         ClientAuth {
-            client_id: creds.get("clientId").unwrap_or_default().to_string(),
-            client_secret: Zeroizing::new(creds.get("clientSecret").unwrap_or_default().to_string()),
+            client_id: creds.get(field::CLIENT_ID).unwrap_or_default().to_string(),
+            client_secret: Zeroizing::new(creds.get(field::CLIENT_SECRET).unwrap_or_default().to_string()),
         }
     }
 }
@@ -229,42 +230,28 @@ fn classify(status: u16, code: &str) -> GrantError {
 /// before (a provider that returns no new refresh token keeps the old one valid).
 pub fn credentials_from(tokens: &TokenSet, previous: Option<&Credentials>, now: i64) -> Credentials {
     let mut creds = previous.cloned().unwrap_or_default();
-    creds.set("accessToken", tokens.access_token.as_str());
+    creds.set(field::ACCESS_TOKEN, tokens.access_token.as_str());
     if let Some(refresh) = &tokens.refresh_token {
-        creds.set("refreshToken", refresh.as_str());
+        creds.set(field::REFRESH_TOKEN, refresh.as_str());
     }
     match &tokens.token_type {
-        Some(t) => creds.set("tokenType", t.as_str()),
-        None => creds.remove("tokenType"),
+        Some(t) => creds.set(field::TOKEN_TYPE, t.as_str()),
+        None => creds.remove(field::TOKEN_TYPE),
     }
     if let Some(scope) = &tokens.scope {
-        creds.set("scope", scope.as_str());
+        creds.set(field::SCOPE, scope.as_str());
     }
     match tokens.expires_in {
-        Some(seconds) => creds.set("expiresAt", (now + seconds.saturating_mul(1000)).to_string()),
-        None => creds.remove("expiresAt"),
+        Some(seconds) => creds.set(field::EXPIRES_AT, (now + seconds.saturating_mul(1000)).to_string()),
+        None => creds.remove(field::EXPIRES_AT),
     }
-    creds.set("obtainedAt", now.to_string());
+    creds.set(field::OBTAINED_AT, now.to_string());
     creds
 }
 
 /// Whether connections of this platform hold tokens Portico obtains and refreshes.
 pub fn has_tokens(platform: &Platform) -> bool {
     matches!(platform.auth_kind, AuthKind::Oauth2 | AuthKind::Oauth2ClientCredentials)
-}
-
-/// Records an event for the workspace's log (and its webhooks, later). Never fails the caller:
-/// an event that cannot be written is logged.
-pub async fn emit(
-    state: &AppState,
-    scope: &crate::tenancy::Scope,
-    name: &str,
-    connection_id: Option<&str>,
-    data: serde_json::Value,
-) {
-    if let Err(e) = state.store.insert_event(scope, name, connection_id, &data, state.clock.now_ms()).await {
-        tracing::error!(event = name, error = %e, "could not record an event");
-    }
 }
 
 #[cfg(test)]
@@ -276,17 +263,17 @@ mod tests {
         assert!(classify(400, "invalid_grant").is_fatal());
         assert!(classify(200, "bad_refresh_token").is_fatal());
         assert!(classify(401, "").is_fatal());
-        assert_eq!(classify(401, "invalid_client").code(), "invalid_client");
+        assert_eq!(classify(401, "invalid_client").code(), ErrorCode::InvalidClient);
         assert!(!classify(500, "").is_fatal());
         assert!(!classify(400, "temporarily_unavailable").is_fatal());
-        assert_eq!(classify(503, "").code(), "provider_error");
+        assert_eq!(classify(503, "").code(), ErrorCode::ProviderError);
     }
 
     #[test]
     fn keeps_the_old_refresh_token_when_none_is_returned() {
         let mut before = Credentials::default();
-        before.set("refreshToken", "rt-1");
-        before.set("accessToken", "at-1");
+        before.set(field::REFRESH_TOKEN, "rt-1");
+        before.set(field::ACCESS_TOKEN, "at-1");
         let answer = TokenSet {
             access_token: Zeroizing::new("at-2".into()),
             refresh_token: None,
@@ -295,12 +282,12 @@ mod tests {
             expires_in: Some(60),
         };
         let after = credentials_from(&answer, Some(&before), 1_000);
-        assert_eq!(after.get("accessToken"), Some("at-2"));
-        assert_eq!(after.get("refreshToken"), Some("rt-1"));
-        assert_eq!(after.get_i64("expiresAt"), Some(61_000));
-        assert_eq!(after.get_i64("obtainedAt"), Some(1_000));
+        assert_eq!(after.get(field::ACCESS_TOKEN), Some("at-2"));
+        assert_eq!(after.get(field::REFRESH_TOKEN), Some("rt-1"));
+        assert_eq!(after.get_i64(field::EXPIRES_AT), Some(61_000));
+        assert_eq!(after.get_i64(field::OBTAINED_AT), Some(1_000));
         let rotated = TokenSet { refresh_token: Some(Zeroizing::new("rt-2".into())), ..answer };
-        assert_eq!(credentials_from(&rotated, Some(&before), 1_000).get("refreshToken"), Some("rt-2"));
+        assert_eq!(credentials_from(&rotated, Some(&before), 1_000).get(field::REFRESH_TOKEN), Some("rt-2"));
     }
 
     #[test]

@@ -15,12 +15,12 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use portico_catalog::Platform;
-use portico_wire::AuthKind;
-use serde_json::json;
+use portico_wire::{AuthKind, ConnectionStatus, ErrorCode};
 
-use super::{credentials_from, emit, has_tokens, token_request, GrantError};
-use crate::connections::{credentials_binding, forget_cached};
+use super::{credentials_from, has_tokens, token_request, GrantError};
+use crate::credentials::field;
 use crate::error::ApiError;
+use crate::lifecycle::{self, credentials_binding, RefreshFailure};
 use crate::store::connections::ConnectionRow;
 use crate::tenancy::Scope;
 use crate::upstream::Credentials;
@@ -76,21 +76,21 @@ pub enum RefreshError {
 /// When the access token should be refreshed: `margin` before expiry, but never earlier than half
 /// its lifetime (a five-minute token is not refreshed on every call).
 pub fn refresh_due_at(creds: &Credentials, margin_ms: i64) -> Option<i64> {
-    let expires_at = creds.get_i64("expiresAt")?;
-    let lifetime = creds.get_i64("obtainedAt").map(|o| (expires_at - o).max(0)).unwrap_or(i64::MAX);
+    let expires_at = creds.get_i64(field::EXPIRES_AT)?;
+    let lifetime = creds.get_i64(field::OBTAINED_AT).map(|o| (expires_at - o).max(0)).unwrap_or(i64::MAX);
     Some(expires_at - margin_ms.min(lifetime / 2))
 }
 
 fn needs_refresh(creds: &Credentials, rejected: Option<&str>, margin_ms: i64, now: i64) -> bool {
     match rejected {
         // After an upstream 401: refresh unless someone already replaced the rejected token.
-        Some(token) => creds.get("accessToken") == Some(token),
+        Some(token) => creds.get(field::ACCESS_TOKEN) == Some(token),
         None => refresh_due_at(creds, margin_ms).is_some_and(|due| now >= due),
     }
 }
 
 fn is_expired(creds: &Credentials, now: i64) -> bool {
-    creds.get_i64("expiresAt").is_some_and(|at| now >= at)
+    creds.get_i64(field::EXPIRES_AT).is_some_and(|at| now >= at)
 }
 
 /// The credentials to use for a call on `row`: as stored, or refreshed first when they are due
@@ -134,7 +134,7 @@ fn refresh_api_error(platform: &Platform, e: RefreshError, now: i64) -> ApiError
         RefreshError::NeedsReauth => needs_reauth_error(),
         RefreshError::CoolingDown { retry_at } => ApiError::new(
             StatusCode::BAD_GATEWAY,
-            "refresh_failed",
+            ErrorCode::RefreshFailed,
             format!(
                 "The access token for {} expired and refreshing it failed recently; Portico tries again shortly.",
                 platform.name
@@ -143,7 +143,7 @@ fn refresh_api_error(platform: &Platform, e: RefreshError, now: i64) -> ApiError
         .with_retry_after(((retry_at - now).max(1000) / 1000) as u64),
         RefreshError::Failed(grant) => ApiError::new(
             StatusCode::BAD_GATEWAY,
-            "refresh_failed",
+            ErrorCode::RefreshFailed,
             format!(
                 "The access token for {} expired and {} refused to refresh it: {grant}.",
                 platform.name, platform.name
@@ -156,7 +156,7 @@ fn refresh_api_error(platform: &Platform, e: RefreshError, now: i64) -> ApiError
 pub fn needs_reauth_error() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
-        "needs_reauth",
+        ErrorCode::NeedsReauth,
         "This connection needs its user to reconnect it: the provider no longer accepts its grant.",
     )
 }
@@ -213,7 +213,7 @@ fn internal(e: impl std::fmt::Display) -> RefreshError {
 
 async fn load(state: &AppState, scope: &Scope, id: &str) -> Result<(ConnectionRow, Credentials), RefreshError> {
     let row = state.store.find_connection(scope, id).await.map_err(internal)?.ok_or(RefreshError::Gone)?;
-    if row.status == "needs_reauth" {
+    if row.status == ConnectionStatus::NeedsReauth {
         return Err(RefreshError::NeedsReauth);
     }
     let creds: Credentials =
@@ -234,7 +234,7 @@ async fn renew(
             super::client_credentials_grant(state, platform, creds).await.map_err(RefreshError::Failed)
         }
         _ => {
-            let Some(refresh_token) = creds.get("refreshToken") else {
+            let Some(refresh_token) = creds.get(field::REFRESH_TOKEN) else {
                 return Err(RefreshError::Failed(GrantError::InvalidGrant("no refresh token was issued".into())));
             };
             let client = super::apps::client_auth(state, scope, &platform.slug)
@@ -267,16 +267,9 @@ async fn refresh_holding_lease(
     let started = std::time::Instant::now();
     match renew(state, scope, &platform, &creds).await {
         Ok(tokens) => {
-            let now = state.clock.now_ms();
-            let fresh = credentials_from(&tokens, Some(&creds), now);
-            let sealed = state.vault.seal_json(credentials_binding(scope, &row.id), &fresh).map_err(internal)?;
+            let fresh = credentials_from(&tokens, Some(&creds), state.clock.now_ms());
             // Persisted before anyone uses the new token: a rotated refresh token is never lost.
-            state
-                .store
-                .store_tokens(scope, &row.id, &sealed, state.vault.active_key_id(), fresh.get_i64("expiresAt"), now)
-                .await
-                .map_err(internal)?;
-            forget_cached(state, &row.id);
+            lifecycle::store_refreshed(state, scope, row, &fresh).await.map_err(internal)?;
             tracing::info!(
                 connection = %row.id,
                 platform = %row.platform,
@@ -292,35 +285,15 @@ async fn refresh_holding_lease(
                 state.store.refresh_state(scope, &row.id).await.map_err(internal)?.map(|s| s.0).unwrap_or(0);
             // Back off: 30 s, 1 min, 2 min… up to an hour.
             let backoff = (30_000i64 << failures_before.clamp(0, 7)).min(3_600_000);
-            let (failures, needs_reauth) = state
-                .store
-                .record_refresh_failure(
-                    scope,
-                    &row.id,
-                    grant.is_fatal(),
-                    i64::from(state.config.refresh_max_failures),
-                    now + backoff,
-                    now,
-                )
-                .await
-                .map_err(internal)?;
-            forget_cached(state, &row.id);
+            let failure = RefreshFailure {
+                reason: grant.code(),
+                fatal: grant.is_fatal(),
+                max_failures: i64::from(state.config.refresh_max_failures),
+                retry_at: now + backoff,
+            };
+            let (failures, needs_reauth) =
+                lifecycle::record_refresh_failure(state, scope, row, failure).await.map_err(internal)?;
             tracing::warn!(connection = %row.id, platform = %row.platform, error = %grant, failures, needs_reauth, "refresh failed");
-            emit(
-                state,
-                scope,
-                "connection.refresh_failed",
-                Some(&row.id),
-                json!({
-                    "connectionId": row.id,
-                    "connectionKey": row.connection_key,
-                    "platform": row.platform,
-                    "reason": grant.code(),
-                    "failures": failures,
-                    "needsReauth": needs_reauth,
-                }),
-            )
-            .await;
             Err(if needs_reauth { RefreshError::NeedsReauth } else { RefreshError::Failed(grant) })
         }
         Err(other) => Err(other),
@@ -390,9 +363,9 @@ mod tests {
 
     fn creds(obtained: i64, expires: i64, token: &str) -> Credentials {
         let mut c = Credentials::default();
-        c.set("obtainedAt", obtained.to_string());
-        c.set("expiresAt", expires.to_string());
-        c.set("accessToken", token);
+        c.set(field::OBTAINED_AT, obtained.to_string());
+        c.set(field::EXPIRES_AT, expires.to_string());
+        c.set(field::ACCESS_TOKEN, token);
         c
     }
 
@@ -407,7 +380,7 @@ mod tests {
         assert!(!needs_refresh(&short, None, 300_000, 500));
         assert!(needs_refresh(&short, None, 300_000, 1_000));
         let mut no_expiry = Credentials::default();
-        no_expiry.set("accessToken", "a");
+        no_expiry.set(field::ACCESS_TOKEN, "a");
         assert!(!needs_refresh(&no_expiry, None, 300_000, i64::MAX));
     }
 

@@ -1,6 +1,7 @@
 //! Connections: one identity's account on one platform. Credentials are a vault envelope; the row
 //! also names the vault key that sealed them so rotation can count what is left.
 
+use portico_wire::ConnectionStatus;
 use sqlx::Row;
 
 use super::{bind_all, Arg, Store, StoreError};
@@ -16,7 +17,7 @@ pub struct ConnectionRow {
     pub identity_type: Option<String>,
     pub name: String,
     pub tags: Vec<String>,
-    pub status: String,
+    pub status: ConnectionStatus,
     pub active: bool,
     pub credentials: Vec<u8>,
     pub vault_key_id: String,
@@ -37,7 +38,7 @@ pub struct ConnectionFilter {
     /// All of these tags.
     pub tags: Vec<String>,
     pub active: Option<bool>,
-    pub status: Option<String>,
+    pub status: Option<ConnectionStatus>,
 }
 
 const COLUMNS: &str = "id, platform, config_key, connection_key, identity, identity_type, name, tags, \
@@ -55,7 +56,7 @@ fn connection_from(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, StoreError>
         identity_type: row.try_get("identity_type")?,
         name: row.try_get("name")?,
         tags: serde_json::from_str(&tags).map_err(|_| StoreError::Corrupt("connections.tags".into()))?,
-        status: row.try_get("status")?,
+        status: ConnectionStatus::parse(&row.try_get::<String, _>("status")?),
         active: active != 0,
         credentials: row.try_get("credentials")?,
         vault_key_id: row.try_get("vault_key_id")?,
@@ -66,29 +67,18 @@ fn connection_from(row: &sqlx::any::AnyRow) -> Result<ConnectionRow, StoreError>
 }
 
 impl Store {
+    /// Inserts a connection as it is, with no event: for seeding benchmarks and tests. The server
+    /// creates connections through [`crate::lifecycle`].
     pub async fn insert_connection(&self, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        insert_connection_with(&mut tx, scope, c).await?;
+        insert(&mut tx, scope, c).await?;
         tx.commit().await?;
         Ok(())
     }
-
-    /// Inserts inside a caller's transaction (bulk loads, and writes that must go together).
-    pub async fn insert_connection_in(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        scope: &Scope,
-        c: &ConnectionRow,
-    ) -> Result<(), StoreError> {
-        insert_connection_with(tx, scope, c).await
-    }
 }
 
-async fn insert_connection_with(
-    conn: &mut sqlx::AnyConnection,
-    scope: &Scope,
-    c: &ConnectionRow,
-) -> Result<(), StoreError> {
+/// Inserts a connection row, its tags and its count.
+pub async fn insert(conn: &mut sqlx::AnyConnection, scope: &Scope, c: &ConnectionRow) -> Result<(), StoreError> {
     sqlx::query(
             "INSERT INTO connections (id, workspace_id, environment, platform, config_key, connection_key, \
              identity, identity_type, name, tags, status, active, credentials, vault_key_id, created_at, updated_at, expires_at) \
@@ -266,7 +256,7 @@ impl Store {
             push(&mut sql, " AND c.active = $?", Arg::Int(i64::from(active)));
         }
         if let Some(status) = &filter.status {
-            push(&mut sql, " AND c.status = $?", Arg::Text(status.clone()));
+            push(&mut sql, " AND c.status = $?", Arg::Text(status.as_str().to_string()));
         }
         if !filter.keys.is_empty() {
             sql.push_str(" AND c.connection_key IN (");
@@ -332,50 +322,110 @@ impl Store {
         let rows = rows.iter().map(connection_from).collect::<Result<Vec<_>, _>>()?;
         Ok((rows, total))
     }
+}
 
-    pub async fn update_connection_tags(
-        &self,
-        scope: &Scope,
-        id: &str,
-        tags: &[String],
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let updated = sqlx::query(
-            "UPDATE connections SET tags = $1, updated_at = $2 WHERE workspace_id = $3 AND environment = $4 AND id = $5 \
-             RETURNING created_at",
-        )
-        .bind(serde_json::to_string(tags).unwrap_or_else(|_| "[]".into()))
-        .bind(now)
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = updated else {
-            return Ok(false);
-        };
-        write_tags(&mut tx, scope, id, tags, row.try_get("created_at")?).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
+/// Replaces a connection's tags; `false` when it does not exist in `scope`.
+pub async fn update_tags(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    id: &str,
+    tags: &[String],
+    now: i64,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE connections SET tags = $1, updated_at = $2 WHERE workspace_id = $3 AND environment = $4 AND id = $5 \
+         RETURNING created_at",
+    )
+    .bind(serde_json::to_string(tags).unwrap_or_else(|_| "[]".into()))
+    .bind(now)
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = updated else {
+        return Ok(false);
+    };
+    write_tags(conn, scope, id, tags, row.try_get("created_at")?).await?;
+    Ok(true)
+}
 
-    pub async fn delete_connection(&self, scope: &Scope, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        let deleted = sqlx::query(
-            "DELETE FROM connections WHERE workspace_id = $1 AND environment = $2 AND id = $3 RETURNING platform",
-        )
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = deleted else {
-            return Ok(false);
-        };
-        let platform: String = row.try_get("platform")?;
-        adjust_count(&mut tx, scope, &platform, -1).await?;
-        tx.commit().await?;
-        Ok(true)
+/// Deletes a connection (its tags go with it); `false` when it does not exist in `scope`.
+pub async fn delete(conn: &mut sqlx::AnyConnection, scope: &Scope, id: &str) -> Result<bool, StoreError> {
+    let deleted = sqlx::query(
+        "DELETE FROM connections WHERE workspace_id = $1 AND environment = $2 AND id = $3 RETURNING platform",
+    )
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = deleted else {
+        return Ok(false);
+    };
+    let platform: String = row.try_get("platform")?;
+    adjust_count(conn, scope, &platform, -1).await?;
+    Ok(true)
+}
+
+/// Stores refreshed (or re-authorised) credentials: the connection is active again and its
+/// failure count cleared.
+pub async fn store_tokens(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    id: &str,
+    sealed: &[u8],
+    vault_key_id: &str,
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE connections SET credentials = $1, vault_key_id = $2, expires_at = $3, refresh_failures = 0, \
+         retry_refresh_at = NULL, status = 'active', active = 1, updated_at = $4 \
+         WHERE workspace_id = $5 AND environment = $6 AND id = $7",
+    )
+    .bind(sealed)
+    .bind(vault_key_id)
+    .bind(expires_at)
+    .bind(now)
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts a failed refresh; at `limit` consecutive failures (or when `fatal`) the connection
+/// needs its user. Returns the failure count and whether the connection now needs reauth.
+pub async fn record_refresh_failure(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    id: &str,
+    fatal: bool,
+    limit: i64,
+    retry_at: i64,
+    now: i64,
+) -> Result<(i64, bool), StoreError> {
+    let row = sqlx::query(
+        "UPDATE connections SET refresh_failures = refresh_failures + 1, retry_refresh_at = $1, updated_at = $2, \
+         status = CASE WHEN $3 = 1 OR refresh_failures + 1 >= $4 THEN 'needs_reauth' ELSE status END \
+         WHERE workspace_id = $5 AND environment = $6 AND id = $7 RETURNING refresh_failures, status",
+    )
+    .bind(retry_at)
+    .bind(now)
+    .bind(i64::from(fatal))
+    .bind(limit)
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => {
+            let status: String = r.try_get("status")?;
+            Ok((r.try_get("refresh_failures")?, ConnectionStatus::parse(&status) == ConnectionStatus::NeedsReauth))
+        }
+        None => Ok((0, false)),
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod calls;
 pub mod connections;
+pub mod events;
 pub mod integrations;
 pub mod oauth;
 pub mod sealed;
@@ -118,6 +119,11 @@ impl Store {
             pool: pool_options(max_connections).connect_lazy_with((*self.pool.connect_options()).clone()),
             backend: self.backend,
         })
+    }
+
+    /// A transaction, for writes that must go together (a change and its event).
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(self.pool.begin().await?)
     }
 
     pub fn pool(&self) -> &AnyPool {

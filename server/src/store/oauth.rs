@@ -1,6 +1,7 @@
 //! OAuth persistence: operators' OAuth apps, sign-in attempts, token bookkeeping on connections,
 //! the cross-replica refresh lease, and the event log.
 
+use portico_wire::AuthWindow;
 use sqlx::Row;
 
 use super::{Store, StoreError};
@@ -31,8 +32,7 @@ pub struct AttemptRow {
     pub platform: String,
     /// Reconnect this connection in place.
     pub connection_id: Option<String>,
-    /// `popup` or `redirect`.
-    pub mode: String,
+    pub mode: AuthWindow,
     pub return_to: Option<String>,
     /// Vault envelope of the PKCE verifier.
     pub pkce_verifier: Vec<u8>,
@@ -79,7 +79,7 @@ fn attempt_from(row: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
         tags: serde_json::from_str(&tags).map_err(|_| corrupt("tags"))?,
         platform: row.try_get("platform")?,
         connection_id: row.try_get("connection_id")?,
-        mode: row.try_get("mode")?,
+        mode: AuthWindow::parse(&row.try_get::<String, _>("mode")?),
         return_to: row.try_get("return_to")?,
         pkce_verifier: row.try_get("pkce_verifier")?,
         vault_key_id: row.try_get("vault_key_id")?,
@@ -97,16 +97,6 @@ fn attempt_from(row: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
 pub struct DueConnection {
     pub scope: Scope,
     pub id: String,
-}
-
-/// One entry of the event log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventRow {
-    pub id: i64,
-    pub name: String,
-    pub connection_id: Option<String>,
-    pub data: serde_json::Value,
-    pub created_at: i64,
 }
 
 impl Store {
@@ -280,68 +270,6 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Stores refreshed (or re-authorised) credentials: the connection is active again and its
-    /// failure count cleared.
-    pub async fn store_tokens(
-        &self,
-        scope: &Scope,
-        id: &str,
-        sealed: &[u8],
-        vault_key_id: &str,
-        expires_at: Option<i64>,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE connections SET credentials = $1, vault_key_id = $2, expires_at = $3, refresh_failures = 0, \
-             retry_refresh_at = NULL, status = 'active', active = 1, updated_at = $4 \
-             WHERE workspace_id = $5 AND environment = $6 AND id = $7",
-        )
-        .bind(sealed)
-        .bind(vault_key_id)
-        .bind(expires_at)
-        .bind(now)
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .bind(id)
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Counts a failed refresh; at `limit` consecutive failures (or when `fatal`) the connection
-    /// needs its user. Returns the failure count and whether the connection now needs reauth.
-    pub async fn record_refresh_failure(
-        &self,
-        scope: &Scope,
-        id: &str,
-        fatal: bool,
-        limit: i64,
-        retry_at: i64,
-        now: i64,
-    ) -> Result<(i64, bool), StoreError> {
-        let row = sqlx::query(
-            "UPDATE connections SET refresh_failures = refresh_failures + 1, retry_refresh_at = $1, updated_at = $2, \
-             status = CASE WHEN $3 = 1 OR refresh_failures + 1 >= $4 THEN 'needs_reauth' ELSE status END \
-             WHERE workspace_id = $5 AND environment = $6 AND id = $7 RETURNING refresh_failures, status",
-        )
-        .bind(retry_at)
-        .bind(now)
-        .bind(i64::from(fatal))
-        .bind(limit)
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?;
-        match row {
-            Some(r) => {
-                let status: String = r.try_get("status")?;
-                Ok((r.try_get("refresh_failures")?, status == "needs_reauth"))
-            }
-            None => Ok((0, false)),
-        }
-    }
-
     /// The refresh bookkeeping of one connection: (failures, retry_refresh_at).
     pub async fn refresh_state(&self, scope: &Scope, id: &str) -> Result<Option<(i64, Option<i64>)>, StoreError> {
         let row = sqlx::query(
@@ -400,60 +328,5 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
-    }
-
-    pub async fn insert_event(
-        &self,
-        scope: &Scope,
-        name: &str,
-        connection_id: Option<&str>,
-        data: &serde_json::Value,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO events (workspace_id, environment, name, connection_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .bind(name)
-        .bind(connection_id)
-        .bind(data.to_string())
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Newest first; `before` pages back by id.
-    pub async fn list_events(
-        &self,
-        scope: &Scope,
-        connection_id: Option<&str>,
-        before: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<EventRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, connection_id, data, created_at FROM events WHERE workspace_id = $1 AND environment = $2 \
-             AND ($3 = '' OR connection_id = $3) AND id < $4 ORDER BY id DESC LIMIT $5",
-        )
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .bind(connection_id.unwrap_or(""))
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let data: String = r.try_get("data")?;
-                Ok(EventRow {
-                    id: r.try_get("id")?,
-                    name: r.try_get("name")?,
-                    connection_id: r.try_get("connection_id")?,
-                    data: serde_json::from_str(&data).map_err(|_| StoreError::Corrupt("events.data".into()))?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
     }
 }

@@ -169,7 +169,7 @@ async fn me(app: &TestApp, base: &str, key: &str) -> reqwest::Response {
 /// The credentials as stored (opened with the server's vault).
 async fn stored_credentials(app: &TestApp, id: &str) -> portico::upstream::Credentials {
     let row = app.store.find_connection(&scope(app), id).await.unwrap().unwrap();
-    app.state.vault.open_json(portico::connections::credentials_binding(&scope(app), id), &row.credentials).unwrap()
+    app.state.vault.open_json(portico::lifecycle::credentials_binding(&scope(app), id), &row.credentials).unwrap()
 }
 
 async fn events(app: &TestApp) -> Vec<Value> {

@@ -12,8 +12,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
+use crate::events::Event;
 use crate::keys::SecretKeyAuth;
+use crate::store::events::EventRow;
+use crate::store::StoreError;
 use crate::AppState;
+use portico_wire::ErrorCode;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_events))
@@ -22,7 +26,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct EventView {
+    /// The sequence number (pass as `before` to page back).
     id: i64,
+    /// The event's public id, `evt_…` (absent on events recorded before it existed).
+    event_id: Option<String>,
     name: String,
     connection_id: Option<String>,
     #[schema(value_type = Object)]
@@ -62,7 +69,7 @@ async fn list_events(
             .map(|v| {
                 v.trim().parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
                     ApiError::unprocessable(
-                        "invalid_query",
+                        ErrorCode::InvalidQuery,
                         format!("`{name}` must be a whole number from {min} to {max}."),
                     )
                 })
@@ -74,18 +81,18 @@ async fn list_events(
     let connection_id = query.get("connectionId").map(String::as_str).filter(|c| !c.is_empty());
     let rows = state.store.list_events(&auth.scope, connection_id, before, limit).await?;
     let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
-    Ok(Json(EventList {
-        kind: "Events",
-        rows: rows
-            .into_iter()
-            .map(|r| EventView {
-                id: r.id,
-                name: r.name,
-                connection_id: r.connection_id,
-                data: r.data,
-                created_at: r.created_at,
-            })
-            .collect(),
-        next_before,
-    }))
+    Ok(Json(EventList { kind: "Events", rows: rows.into_iter().map(view).collect::<Result<_, _>>()?, next_before }))
+}
+
+/// An event as listed, read back through [`Event`] so only well-formed events leave the server.
+fn view(row: EventRow) -> Result<EventView, StoreError> {
+    let event = Event::from_stored(&row.name, row.data)?;
+    Ok(EventView {
+        id: row.id,
+        event_id: row.event_id,
+        name: event.name().to_string(),
+        connection_id: row.connection_id,
+        data: event.data(),
+        created_at: row.created_at,
+    })
 }

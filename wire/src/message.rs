@@ -1,0 +1,150 @@
+//! Messages between the embed loader (host page), the modal (Portico's iframe) and the OAuth
+//! sign-in window, sent with `postMessage` and an exact target origin. Each is JSON
+//! `{"type": "portico:…", …}`; the receivers also check `event.origin` and `event.source`.
+//!
+//! The loader is plain JavaScript (`public/embed.js`) and writes the same shapes by hand; the
+//! tests in this module pin them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{AttemptStatus, AuthWindow, ConnectionView, ErrorCode, ErrorDetail};
+
+/// loader → modal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all_fields = "camelCase")]
+pub enum ToModal {
+    /// The host's backend minted a token: start.
+    #[serde(rename = "portico:session")]
+    Session {
+        token: String,
+        #[serde(default)]
+        options: SessionOptions,
+    },
+    /// The host's token endpoint failed (the loader already told the host).
+    #[serde(rename = "portico:session-error")]
+    SessionError { code: ErrorCode, message: String },
+    /// The host closed the modal: forget the session.
+    #[serde(rename = "portico:reset")]
+    Reset,
+}
+
+/// What the host passed to `Portico.create`, as the modal needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionOptions {
+    #[serde(default)]
+    pub selected_integration: Option<String>,
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub auth_window: AuthWindow,
+    /// The host page to come back to after a same-window sign-in.
+    #[serde(default)]
+    pub return_to: Option<String>,
+    /// A same-window sign-in to finish (its attempt id).
+    #[serde(default)]
+    pub resume_attempt: Option<String>,
+}
+
+/// modal → loader.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all_fields = "camelCase")]
+pub enum ToLoader {
+    /// The modal has loaded and waits for a token.
+    #[serde(rename = "portico:ready")]
+    Ready,
+    /// `onSuccess(connection)`.
+    #[serde(rename = "portico:success")]
+    Success { connection: ConnectionView },
+    /// `onError({code, message})`.
+    #[serde(rename = "portico:error")]
+    Error { code: ErrorCode, message: String },
+    /// The user closed the modal: `onClose()`.
+    #[serde(rename = "portico:close")]
+    Close,
+    /// `onEvent({name, data})`.
+    #[serde(rename = "portico:event")]
+    Event { name: String, data: serde_json::Value },
+    /// Send the host page to Portico's sign-in start page (redirect mode): a cross-origin frame
+    /// cannot navigate the top window without user activation; the loader can, and only ever goes
+    /// to Portico's own origin.
+    #[serde(rename = "portico:navigate")]
+    Navigate { url: String },
+}
+
+/// sign-in window → modal: how the sign-in ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all_fields = "camelCase")]
+pub enum FromSignIn {
+    #[serde(rename = "portico:oauth-result")]
+    OAuthResult {
+        attempt_id: Option<String>,
+        status: AttemptStatus,
+        #[serde(default)]
+        connection: Option<ConnectionView>,
+        #[serde(default)]
+        error: Option<ErrorDetail>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn loader_messages_have_the_shapes_embed_js_writes() {
+        let session: ToModal = serde_json::from_value(json!({
+            "type": "portico:session",
+            "token": "akt_test_x",
+            "options": {"selectedIntegration": null, "theme": "dark", "locale": null,
+                        "authWindow": "redirect", "returnTo": "https://app.example/x", "resumeAttempt": null}
+        }))
+        .unwrap();
+        let ToModal::Session { token, options } = session else { panic!("not a session") };
+        assert_eq!(token, "akt_test_x");
+        assert_eq!(options.auth_window, AuthWindow::Redirect);
+        assert_eq!(options.theme.as_deref(), Some("dark"));
+        assert_eq!(serde_json::from_value::<ToModal>(json!({"type": "portico:reset"})).unwrap(), ToModal::Reset);
+        let failed: ToModal = serde_json::from_value(
+            json!({"type": "portico:session-error", "code": "token_request_failed", "message": "down"}),
+        )
+        .unwrap();
+        assert_eq!(failed, ToModal::SessionError { code: ErrorCode::TokenRequestFailed, message: "down".into() });
+    }
+
+    #[test]
+    fn modal_messages_have_the_shapes_embed_js_reads() {
+        assert_eq!(serde_json::to_value(ToLoader::Ready).unwrap(), json!({"type": "portico:ready"}));
+        assert_eq!(
+            serde_json::to_value(ToLoader::Error { code: ErrorCode::PopupBlocked, message: "m".into() }).unwrap(),
+            json!({"type": "portico:error", "code": "popup_blocked", "message": "m"})
+        );
+        assert_eq!(
+            serde_json::to_value(ToLoader::Navigate { url: "https://p/oauth/start".into() }).unwrap(),
+            json!({"type": "portico:navigate", "url": "https://p/oauth/start"})
+        );
+        assert_eq!(
+            serde_json::to_value(ToLoader::Event { name: "oauth_started".into(), data: json!({"platform": "x"}) })
+                .unwrap(),
+            json!({"type": "portico:event", "name": "oauth_started", "data": {"platform": "x"}})
+        );
+    }
+
+    #[test]
+    fn sign_in_results_are_camel_case() {
+        let result = FromSignIn::OAuthResult {
+            attempt_id: Some("att_1".into()),
+            status: AttemptStatus::Failed,
+            connection: None,
+            error: Some(ErrorDetail { code: ErrorCode::AccessDenied, message: "no".into() }),
+        };
+        assert_eq!(
+            serde_json::to_value(&result).unwrap(),
+            json!({"type": "portico:oauth-result", "attemptId": "att_1", "status": "failed", "connection": null,
+                   "error": {"code": "access_denied", "message": "no"}})
+        );
+    }
+}
