@@ -65,7 +65,7 @@ CATEGORIES = {
     "storage": "file-storage",
     "support": "support",
     "surveys": "forms",
-    "ticketing": "support",
+    "ticketing": "project-management",  # with `support` beside it, the row is a help desk
     "video": "video",
 }
 
@@ -88,6 +88,7 @@ CATEGORY_OF = {
     "freepik": ["design"],
     "health-gorilla": ["healthcare"],
     "huntress": ["security"],
+    "incident-io": ["monitoring"],
     "jamf": ["infrastructure", "security"],
     "loom-scim": ["identity"],
     "malwarebytes": ["security"],
@@ -99,6 +100,7 @@ CATEGORY_OF = {
     "quipteams": ["hr"],
     "resova": ["calendar"],
     "revivn": ["infrastructure"],
+    "roller": ["ecommerce"],
     "scrapedo": ["developer-tools"],
     "spotify-oauth2-cc": ["media"],
     "stedi": ["healthcare"],
@@ -141,6 +143,11 @@ DROPPED = {
     "cisco-duo-admin": "Duo's Admin API signs each request (HMAC), not basic auth",
 }
 
+# Constant header values the provider documents, in place of a per-connection field.
+HEADER_VALUES = {
+    "anthropic-admin": {"anthropic-version": "2023-06-01"},  # as anthropic.toml
+}
+
 KINDS = {"OAUTH2": "oauth2", "OAUTH2_CC": "oauth2_client_credentials", "API_KEY": "api_key", "BASIC": "basic"}
 
 PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
@@ -149,6 +156,9 @@ HOST_PATTERN = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9
 LABEL_PATTERN = "[A-Za-z0-9][A-Za-z0-9-]*"
 HOST_SUFFIX_PATTERN = "[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*"
 ID_PATTERN = "[A-Za-z0-9._-]+"
+# Fields whose value is a region, an environment or a version: "acme" would be a misleading
+# example, and the reference gives none, so they have no example.
+NO_EXAMPLE = re.compile(r"region|environment|env$|pod|cluster|center|centre|zone|site|version|edition|build|platform|extension|dc$", re.I)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 RESERVED_PARAMS = {"response_type", "client_id", "redirect_uri", "state", "scope", "code_challenge"}
 # Constant headers left out of injection: the host sets the content type of what it sends.
@@ -255,7 +265,8 @@ def config_field(name: str, role: str, product: str, url_templates: list[str]) -
         else:
             shown = PLACEHOLDER.sub(lambda m: "<" + words(m.group(1).split(".")[-1]).lower() + ">", host)
             help_ = f"The {label.lower()} in your {product} API host name, {shown}, from your {product} account."
-        return field_block("connectionConfig." + name, label, help_, pattern=LABEL_PATTERN, example="acme")
+        example = None if NO_EXAMPLE.search(name) else "acme"
+        return field_block("connectionConfig." + name, label, help_, pattern=LABEL_PATTERN, example=example)
     if role == "host":
         help_ = (f"The host name of your {product} account or instance, without https:// or a path "
                  f"(e.g. acme.example.com).")
@@ -268,7 +279,7 @@ def config_field(name: str, role: str, product: str, url_templates: list[str]) -
                  f"your account is in (e.g. com).")
         return field_block("connectionConfig." + name, label, help_, pattern=HOST_SUFFIX_PATTERN, example="com")
     help_ = f"Your {product} {label.lower()}, from your {product} account's settings."
-    return field_block("connectionConfig." + name, label, help_, pattern=ID_PATTERN, example="acme")
+    return field_block("connectionConfig." + name, label, help_, pattern=ID_PATTERN)
 
 
 def credential_label(row: dict) -> str:
@@ -291,8 +302,13 @@ def category_list(row: dict) -> list[str]:
         if c not in CATEGORIES:
             raise Skip(f"unknown category `{c}`")
         mapped = CATEGORIES[c]
-        if mapped not in out:
+        if c == "ticketing":
+            if "support" in row["categories"].split(","):
+                continue
+            out.insert(0, mapped)  # more specific than the `productivity` it comes with
+        elif mapped not in out:
             out.append(mapped)
+    out = list(dict.fromkeys(out))
     if not out:
         raise Skip("no category beyond `other`")
     return out
@@ -333,6 +349,7 @@ def render(row: dict, docs_url: str) -> str:
     if "?" in api_base:
         raise Skip("the API base has a query")
     headers = {k.lower(): v for k, v in load_json(row, "auth_headers").items()}
+    headers.update(HEADER_VALUES.get(row["platform"], {}))
     query = load_json(row, "auth_query")
     params = load_json(row, "authorization_params")
     verification = load_json(row, "verification")
@@ -355,8 +372,8 @@ def render(row: dict, docs_url: str) -> str:
         extra = {}
         for k, v in params.items():
             v = str(v)
-            if k == "response_type":
-                continue
+            if k in ("response_type", "grant_type"):
+                continue  # set by the flow; `grant_type` belongs to the token request anyway
             if k == "scope":
                 scopes += [s for s in re.split(r"[ ,]+", v) if s and s not in scopes]
                 continue
@@ -386,7 +403,24 @@ def render(row: dict, docs_url: str) -> str:
             oauth_lines += [f"{toml_key(k)} = {toml_str(v)}" for k, v in extra.items()]
 
     # Injection.
-    inject_headers = {k: str(v) for k, v in headers.items() if k not in DROPPED_HEADERS}
+    notes: list[str] = []
+    inject_headers = {}
+    for k, v in headers.items():
+        v = str(v)
+        if k in DROPPED_HEADERS:
+            continue
+        if k == "user-agent":
+            notes.append(f"# {product} asks each request to carry a User-Agent naming the calling app and a contact: "
+                         "the host sends its own.")
+            continue
+        if "||" in v:
+            # `${connectionConfig.version} || 2025-01-01`: a per-connection override of a default.
+            # The catalog pins the default; an operator bumps it with an override file.
+            default = v.split("||", 1)[1].strip()
+            if "${" in default:
+                raise Skip(f"header `{k}` has a fallback the catalog cannot express")
+            v = default
+        inject_headers[k] = v
     inject_query = {k: str(v) for k, v in query.items()}
     basic = None
     if kind in ("oauth2", "oauth2_client_credentials"):
@@ -410,8 +444,16 @@ def render(row: dict, docs_url: str) -> str:
             path = endpoints[0]
             if path.startswith("/"):
                 vheaders = {k.lower(): str(v) for k, v in (verification.get("headers") or {}).items()
-                            if k.lower() not in DROPPED_HEADERS}
+                            if k.lower() not in DROPPED_HEADERS and k.lower() != "user-agent"}
                 verify = (path, vheaders)
+
+    if kind == "oauth2_client_credentials":
+        # The reference's own name for the client ID the form already asks for.
+        fix = lambda t: t.replace("${connectionConfig.clientId}", "${clientId}")
+        inject_headers = {k: fix(v) for k, v in inject_headers.items()}
+        inject_query = {k: fix(v) for k, v in inject_query.items()}
+    if kind == "oauth2" and any(re.search(r"connectionConfig\.client_?[iI]d", u) for u in url_templates):
+        raise Skip("an OAuth URL needs the OAuth app's client ID in its path, which the catalog cannot fill")
 
     # Every placeholder must be one the catalog knows.
     all_templates = (url_templates + list(inject_headers.values()) + list(inject_query.values())
@@ -444,7 +486,8 @@ def render(row: dict, docs_url: str) -> str:
     if kind == "api_key":
         fields.append(field_block(
             "apiKey", credential_label(row),
-            f"Your {product} {credential_label(row).lower()}, from your {product} account's API or developer settings.",
+            f"Your {product} {credential_label(row).replace('Personal access token', 'personal access token')}, from your "
+            f"{product} account's API or developer settings.",
             secret=True))
     elif kind == "basic":
         fields.append(field_block(
@@ -464,7 +507,7 @@ def render(row: dict, docs_url: str) -> str:
     for n in config_names:
         fields.append(config_field(n, config_role(url_templates, n), product, url_templates))
 
-    out = [HEADER]
+    out = [HEADER] + [n + "\n" for n in notes]
     out.append(f"slug = {toml_str(slug)}")
     out.append(f"name = {toml_str(name)}")
     out.append(f"categories = [{', '.join(toml_str(c) for c in categories)}]")
@@ -499,7 +542,7 @@ def render(row: dict, docs_url: str) -> str:
             out.append("")
             out.append("[verify.headers]")
             out += [f"{toml_key(k)} = {toml_str(v)}" for k, v in verify[1].items()]
-    text = "\n".join(out).replace(HEADER + "\n", HEADER) + "\n"
+    text = "\n".join(out).replace("\n\n", "\n", len(notes) + 1) + "\n"
     return text
 
 
