@@ -1,0 +1,116 @@
+//! The router: the JSON API with its OpenAPI document, the pages, the dashboard and the
+//! security headers, in one place.
+
+use std::sync::Arc;
+
+use axum::Router;
+use leptos_axum::LeptosRoutes;
+use portico_wire::ErrorCode;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{authkit, calls, catalog, connections, events, oauth, passthrough, telemetry, web};
+
+/// The OpenAPI document's fixed parts; the paths come from the routers themselves.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Portico API",
+        description = "Self-hosted integration auth: AuthKit tokens for the connect modal, the connections vault, and passthrough to the connected platforms' APIs. Errors are `{\"error\":{\"code\",\"message\"}}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "AuthKit", description = "Tokens the host's backend mints for the modal"),
+        (name = "Connections", description = "The vault's connections (secret key)"),
+        (name = "Passthrough", description = "Calls to a connection's platform API"),
+        (name = "Catalog", description = "Integrations and their actions"),
+        (name = "Events", description = "What happened to connections"),
+        (name = "Modal", description = "Used by Portico's own modal with its AuthKit token"),
+        (name = "Health", description = "Probes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "secret_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-portico-secret",
+                "A secret key (sk_test_… / sk_live_…). Also accepted as `Authorization: Bearer` or Pica's `x-pica-secret`.",
+            ))),
+        );
+        components.add_security_scheme(
+            "authkit_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An AuthKit token (akt_…), as the modal holds it."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The JSON API's router and its OpenAPI document, built together: a route cannot exist without
+/// its documentation, and the document is the table of routes the isolation tests walk.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(authkit::router())
+        .merge(connections::router())
+        .merge(catalog::router())
+        .merge(passthrough::router())
+        .merge(calls::router())
+        .merge(oauth::flow::api_router())
+        .merge(events::api::router())
+        .merge(web::probes())
+        .split_for_parts()
+}
+
+pub(crate) fn build_router(state: AppState) -> Router {
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
+    let summaries: Vec<portico_wire::PlatformSummary> = state.catalog.iter().map(|p| p.summary()).collect();
+    let dashboard_context = portico_app::DashboardContext { platforms: Arc::new(summaries) };
+    let routes = leptos_axum::generate_route_list(portico_app::App);
+    let leptos_options = state.leptos.clone();
+    let server_fn_context = dashboard_context.clone();
+    let router = Router::new()
+        .merge(api)
+        .route("/openapi.json", axum::routing::get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .merge(web::router(&state))
+        .merge(oauth::flow::pages())
+        .route(
+            "/dashboard/api/{*fn_name}",
+            axum::routing::post(move |request: axum::extract::Request| {
+                let context = server_fn_context.clone();
+                leptos_axum::handle_server_fns_with_context(
+                    move || leptos::context::provide_context(context.clone()),
+                    request,
+                )
+            }),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::context::provide_context(dashboard_context.clone()),
+            move || portico_app::shell(leptos_options.clone()),
+        )
+        .fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                format!("No route for {method} {}", uri.path()),
+            )
+        });
+    web::security_headers(router)
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .with_state(state)
+}
