@@ -207,6 +207,8 @@ def pick_url(value: str) -> str:
 
 
 def check_url(what: str, url: str) -> None:
+    if not url:
+        raise Skip(f"{what} is missing")
     if not url.startswith("https://"):
         raise Skip(f"{what} is not an absolute https URL (`{url}`)")
     sample = PLACEHOLDER.sub("acme.example", url)
