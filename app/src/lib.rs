@@ -144,7 +144,6 @@ fn CatalogList(
     let visible = move || for_count.iter().filter(|p| platform_matches(p, &filter.get())).count();
     let rows = shared
         .iter()
-        .cloned()
         .map(|p| {
             let for_hidden = p.clone();
             let hidden = move || !platform_matches(&for_hidden, &filter.get());

@@ -18,6 +18,9 @@ const PLATFORMS: [&str; 10] =
 
 /// Bulk-loads `rows` connections with multi-row inserts, then derives `connection_counts` the way
 /// the store keeps it: the same end state as `rows` calls to `insert_connection`, much faster.
+/// One connection row's bound values: id, platform, connection key, identity, tags, sealed credentials, time.
+type RowArgs = (String, String, String, String, String, Vec<u8>, i64);
+
 async fn load(store: &portico::store::Store, vault: &portico::vault::Vault, scope: &Scope, rows: usize) {
     let started = Instant::now();
     let batch = 500;
@@ -27,7 +30,7 @@ async fn load(store: &portico::store::Store, vault: &portico::vault::Vault, scop
         let mut tx = store.pool().begin().await.unwrap();
         let mut values = Vec::new();
         let mut tag_values = Vec::new();
-        let mut args: Vec<(String, String, String, String, String, Vec<u8>, i64)> = Vec::new();
+        let mut args: Vec<RowArgs> = Vec::new();
         for (n, i) in (start..end).enumerate() {
             let id = format!("conn_{i:032x}");
             let identity = format!("user-{}", i / 10);

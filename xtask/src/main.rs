@@ -18,6 +18,9 @@
 //! pinned to the versions this workspace needs, npm `binaryen` (wasm-opt) and the end-to-end
 //! suite's npm packages, and Debian's Chromium. Nothing is downloaded from GitHub at run time.
 #![forbid(unsafe_code)]
+// The server's bans on reading the clock and on `thread::sleep` (clippy.toml) keep time a
+// parameter of request handling; this is a synchronous command-line tool that waits for processes.
+#![allow(clippy::disallowed_methods)]
 
 use std::env;
 use std::ffi::OsString;
@@ -197,7 +200,7 @@ fn setup() -> Result<()> {
 
 /// Installs Debian packages, as root or through passwordless sudo.
 pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
-    let root_user = output(&mut Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
+    let root_user = output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0");
     let apt = |args: &[&str]| {
         let mut c = if root_user {
             Command::new("apt-get")
