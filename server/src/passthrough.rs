@@ -6,6 +6,7 @@
 //! [`crate::upstream::join`]); the host's own `Authorization`, cookies, control and hop-by-hop
 //! headers never reach the provider.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::{Body, HttpBody};
@@ -15,7 +16,6 @@ use axum::response::Response;
 use axum::routing::any;
 use portico_catalog::{Action, Platform};
 
-use crate::credentials::field;
 use crate::error::{ApiError, ApiResult};
 use crate::keys::SecretKeyAuth;
 use crate::lifecycle::{credentials_binding, ConnectionKey};
@@ -202,6 +202,72 @@ async fn forward(
     body: Body,
     started: Instant,
 ) -> ApiResult<(Response, u32)> {
+    let platform = admit(state, auth, row).await?;
+    let creds: Credentials = state.vault.open_json(credentials_binding(&auth.scope, &row.id), &row.credentials)?;
+    let mut creds = crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, None).await?;
+
+    let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
+    if let Some(action_id) = action_id {
+        let action = check_action(&platform, action_id, parts.method.as_str(), raw_path)?;
+        tracing::Span::current().record("action", action.id.as_str());
+    }
+    let mut forwarded = forwarded_headers(&parts.headers);
+    let retries = requested_retries(&parts.headers)?;
+    let has_tokens = crate::oauth::has_tokens(&platform);
+    // Whether the request may be sent more than once (retries, or a refresh after a 401): only
+    // then are the headers kept for another attempt rather than handed over.
+    let may_resend = retries > 0 || has_tokens;
+    let first = if may_resend { forwarded.clone() } else { std::mem::take(&mut forwarded) };
+    let (mut url, mut headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), first)?;
+    let mut body = Outbound::of(body, &parts.headers, retries > 0, has_tokens).await?;
+
+    let mut attempt: u32 = 0;
+    let mut refreshed_after_401 = false;
+    let upstream = loop {
+        attempt += 1;
+        let attempt_headers = if may_resend { headers.clone() } else { std::mem::take(&mut headers) };
+        let response = state
+            .passthrough
+            .send(parts.method.clone(), &url, attempt_headers, body.next())
+            .await
+            .map_err(|e| send_error(e, &platform, started))?;
+        // The provider refused the access token: refresh once (unless another call already did)
+        // and send once more.
+        if response.status() == StatusCode::UNAUTHORIZED
+            && has_tokens
+            && !refreshed_after_401
+            && !matches!(body, Outbound::Streamed(_))
+        {
+            refreshed_after_401 = true;
+            let rejected = creds.access_token().map(str::to_string);
+            tracing::info!("upstream refused the access token; refreshing once");
+            drop(response);
+            let usable = crate::oauth::refresh::usable_credentials;
+            creds = Box::pin(usable(state, &auth.scope, row, &platform, creds, rejected.as_deref())).await?;
+            (url, headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), forwarded.clone())?;
+            continue;
+        }
+        match (attempt <= retries && is_retryable(response.status()))
+            .then(|| {
+                retry_wait(response.headers(), attempt, state.config.passthrough_max_retry_wait, state.clock.now_ms())
+            })
+            .flatten()
+        {
+            Some(wait) => {
+                let status = response.status().as_u16();
+                tracing::info!(status, attempt, wait_ms = wait.as_millis() as u64, "retrying upstream");
+                drop(response);
+                tokio::time::sleep(wait).await;
+            }
+            None => break response,
+        }
+    };
+    Ok((downstream(upstream, (retries > 0).then_some(attempt)), attempt))
+}
+
+/// Whether the call may go ahead: within the rate limits, on a usable connection of a platform
+/// still in the catalog.
+async fn admit(state: &AppState, auth: &SecretKeyAuth, row: &ConnectionRow) -> ApiResult<Arc<Platform>> {
     let limits = &state.config.rate_limits;
     if limits.key_per_minute > 0 || limits.connection_per_minute > 0 {
         state
@@ -226,135 +292,53 @@ async fn forward(
             "This connection needs to be reconnected by its user before it can be used.",
         ));
     }
-    let platform = state.catalog.get(&row.platform).cloned().ok_or_else(|| {
+    state.catalog.get(&row.platform).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::PlatformUnavailable,
             format!("Platform `{}` is no longer in the catalog.", row.platform),
         )
-    })?;
-    let creds: Credentials = state.vault.open_json(credentials_binding(&auth.scope, &row.id), &row.credentials)?;
-    let mut creds = crate::oauth::refresh::usable_credentials(state, &auth.scope, row, &platform, creds, None).await?;
+    })
+}
 
-    let raw_path = parts.uri.path().strip_prefix(PREFIX).unwrap_or_default();
-    if let Some(action_id) = action_id {
-        let action = check_action(&platform, action_id, parts.method.as_str(), raw_path)?;
-        tracing::Span::current().record("action", action.id.as_str());
-    }
-    let mut forwarded = HeaderMap::with_capacity(parts.headers.len());
-    for (name, value) in &parts.headers {
+/// The host's headers that may reach the provider.
+fn forwarded_headers(headers: &HeaderMap) -> HeaderMap {
+    let mut forwarded = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
         if !is_stripped_request_header(name) {
             forwarded.append(name.clone(), value.clone());
         }
     }
-    let retries = requested_retries(&parts.headers)?;
-    let has_tokens = crate::oauth::has_tokens(&platform);
-    // Whether the request may be sent more than once (retries, or a refresh after a 401): only
-    // then are the headers kept for another attempt rather than handed over.
-    let may_resend = retries > 0 || has_tokens;
-    let first = if may_resend { forwarded.clone() } else { std::mem::take(&mut forwarded) };
-    let (mut url, mut headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), first)?;
-    // A body that may be sent twice is kept: for retries, and for OAuth platforms (a 401 means
-    // refresh and send again) when it is small and its length is known.
-    let small_known_length = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n <= MAX_RETRY_BODY);
-    let mut body = if body.is_end_stream() {
-        Outbound::Empty
-    } else if retries > 0 || (has_tokens && small_known_length) {
-        let bytes = Box::pin(axum::body::to_bytes(body, MAX_RETRY_BODY)).await.map_err(|_| {
+    forwarded
+}
+
+/// Why an upstream request failed, in the API's words.
+fn send_error(e: upstream::SendError, platform: &Platform, started: Instant) -> ApiError {
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match e {
+        upstream::SendError::Timeout => {
+            tracing::warn!(elapsed_ms, "upstream did not answer in time");
             ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::RetryBodyTooLarge,
-                "Retries need a request body of at most 1 MiB; send larger bodies without x-portico-retries.",
+                StatusCode::GATEWAY_TIMEOUT,
+                ErrorCode::UpstreamTimeout,
+                format!("{} did not answer in time.", platform.name),
             )
-        })?;
-        Outbound::Buffered(bytes)
-    } else {
-        Outbound::Streamed(Some(body))
-    };
-
-    let mut attempt: u32 = 0;
-    let mut refreshed_after_401 = false;
-    let upstream = loop {
-        attempt += 1;
-        let outbound_body = match &mut body {
-            Outbound::Empty => Body::empty(),
-            Outbound::Buffered(bytes) => Body::from(bytes.clone()),
-            Outbound::Streamed(stream) => stream.take().unwrap_or_else(Body::empty),
-        };
-        let attempt_headers = if may_resend { headers.clone() } else { std::mem::take(&mut headers) };
-        let response =
-            state.passthrough.send(parts.method.clone(), &url, attempt_headers, outbound_body).await.map_err(|e| {
-                let elapsed_ms = started.elapsed().as_millis() as u64;
-                match e {
-                    upstream::SendError::Timeout => {
-                        tracing::warn!(elapsed_ms, "upstream did not answer in time");
-                        ApiError::new(
-                            StatusCode::GATEWAY_TIMEOUT,
-                            ErrorCode::UpstreamTimeout,
-                            format!("{} did not answer in time.", platform.name),
-                        )
-                    }
-                    upstream::SendError::PrivateAddress => {
-                        upstream_error(UpstreamError::PrivateAddress(platform.slug.clone()))
-                    }
-                    upstream::SendError::Unreachable(why) => {
-                        tracing::warn!(error = %why, elapsed_ms, "upstream request failed");
-                        ApiError::new(
-                            StatusCode::BAD_GATEWAY,
-                            ErrorCode::UpstreamUnreachable,
-                            format!("{} could not be reached.", platform.name),
-                        )
-                    }
-                }
-            })?;
-        // The provider refused the access token: refresh once (unless another call already did)
-        // and send once more.
-        if response.status() == StatusCode::UNAUTHORIZED
-            && has_tokens
-            && !refreshed_after_401
-            && !matches!(body, Outbound::Streamed(_))
-        {
-            refreshed_after_401 = true;
-            let rejected = creds.get(field::ACCESS_TOKEN).map(str::to_string);
-            tracing::info!("upstream refused the access token; refreshing once");
-            drop(response);
-            creds = Box::pin(crate::oauth::refresh::usable_credentials(
-                state,
-                &auth.scope,
-                row,
-                &platform,
-                creds,
-                rejected.as_deref(),
-            ))
-            .await?;
-            (url, headers) = prepare(state, &platform, &creds, raw_path, parts.uri.query(), forwarded.clone())?;
-            continue;
         }
-        let wait = (attempt <= retries && is_retryable(response.status()))
-            .then(|| {
-                retry_wait(response.headers(), attempt, state.config.passthrough_max_retry_wait, state.clock.now_ms())
-            })
-            .flatten();
-        match wait {
-            Some(wait) => {
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    attempt,
-                    wait_ms = wait.as_millis() as u64,
-                    "retrying upstream"
-                );
-                drop(response);
-                tokio::time::sleep(wait).await;
-            }
-            None => break response,
+        upstream::SendError::PrivateAddress => upstream_error(UpstreamError::PrivateAddress(platform.slug.clone())),
+        upstream::SendError::Unreachable(why) => {
+            tracing::warn!(error = %why, elapsed_ms, "upstream request failed");
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::UpstreamUnreachable,
+                format!("{} could not be reached.", platform.name),
+            )
         }
-    };
+    }
+}
 
+/// The provider's answer as the host receives it: status, headers but the hop-by-hop ones, the
+/// body streamed; `attempts` (when the host asked for retries) in `x-portico-attempts`.
+fn downstream(upstream: http::Response<upstream::UpstreamBody>, attempts: Option<u32>) -> Response {
     let (upstream_parts, upstream_body) = upstream.into_parts();
     let mut response = Response::new(Body::new(upstream_body));
     *response.status_mut() = upstream_parts.status;
@@ -364,10 +348,10 @@ async fn forward(
             out.append(name.clone(), value.clone());
         }
     }
-    if retries > 0 {
-        out.insert("x-portico-attempts", http::HeaderValue::from(attempt));
+    if let Some(attempts) = attempts {
+        out.insert("x-portico-attempts", http::HeaderValue::from(attempts));
     }
-    Ok((response, attempt))
+    response
 }
 
 /// The upstream URL and headers (the forwarded ones plus the credentials) for a call with these
@@ -392,10 +376,48 @@ const MAX_RETRY_BODY: usize = 1024 * 1024;
 /// At most this many retries may be asked for.
 const MAX_RETRIES: u32 = 3;
 
+/// The request body as it goes upstream.
 enum Outbound {
     Empty,
+    /// Kept, so the request can be sent again.
     Buffered(bytes::Bytes),
+    /// Sent once, as it arrives.
     Streamed(Option<Body>),
+}
+
+impl Outbound {
+    /// A body that may be sent twice is kept: for retries, and for OAuth platforms (a 401 means
+    /// refresh and send again) when it is small and its length is known.
+    async fn of(body: Body, headers: &HeaderMap, retries: bool, has_tokens: bool) -> ApiResult<Self> {
+        if body.is_end_stream() {
+            return Ok(Outbound::Empty);
+        }
+        let small_known_length = headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n <= MAX_RETRY_BODY);
+        if !(retries || (has_tokens && small_known_length)) {
+            return Ok(Outbound::Streamed(Some(body)));
+        }
+        let bytes = Box::pin(axum::body::to_bytes(body, MAX_RETRY_BODY)).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::RetryBodyTooLarge,
+                "Retries need a request body of at most 1 MiB; send larger bodies without x-portico-retries.",
+            )
+        })?;
+        Ok(Outbound::Buffered(bytes))
+    }
+
+    /// The body for the next attempt.
+    fn next(&mut self) -> Body {
+        match self {
+            Outbound::Empty => Body::empty(),
+            Outbound::Buffered(bytes) => Body::from(bytes.clone()),
+            Outbound::Streamed(stream) => stream.take().unwrap_or_else(Body::empty),
+        }
+    }
 }
 
 /// `x-portico-retries: N` (0–3): retry a 429 or 5xx answer up to N times.
