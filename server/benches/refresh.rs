@@ -161,8 +161,8 @@ async fn run(backend: &str, database_url: Option<String>) {
         config.database_url = DatabaseUrl::new(url);
     }
     config.mock_provider_url = mock.url();
-    config.passthrough_allow_private = vec![mock.url()];
-    config.refresh_sweep_interval = Duration::ZERO;
+    config.passthrough.allow_private = vec![mock.url()];
+    config.refresh.sweep_interval = Duration::ZERO;
     let app = portico::Application::build_with(config, Arc::new(SystemClock), Arc::new(OsEntropy)).await.unwrap();
     let state = app.state().clone();
     let now = SystemClock.now_ms();

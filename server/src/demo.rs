@@ -128,11 +128,11 @@ pub async fn run(mut config: Config, options: DemoOptions) -> Result<(), anyhow:
     let mock = portico_mock::MockProvider::spawn(mock_listener, portico_mock::MockConfig::default())?;
     let mock_url = mock.url();
     if config.mock_provider_url != mock_url {
-        config.passthrough_allow_private.retain(|o| o != &config.mock_provider_url);
+        config.passthrough.allow_private.retain(|o| o != &config.mock_provider_url);
         config.mock_provider_url = mock_url.clone();
     }
-    if !config.passthrough_allow_private.contains(&mock_url) {
-        config.passthrough_allow_private.push(mock_url.clone());
+    if !config.passthrough.allow_private.contains(&mock_url) {
+        config.passthrough.allow_private.push(mock_url.clone());
     }
     let host_listener = TcpListener::bind(options.host_listen)
         .await

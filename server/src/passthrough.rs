@@ -249,7 +249,7 @@ async fn forward(
         }
         match (attempt <= retries && is_retryable(response.status()))
             .then(|| {
-                retry_wait(response.headers(), attempt, state.config.passthrough_max_retry_wait, state.clock.now_ms())
+                retry_wait(response.headers(), attempt, state.config.passthrough.max_retry_wait, state.clock.now_ms())
             })
             .flatten()
         {

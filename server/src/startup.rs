@@ -144,7 +144,7 @@ impl Application {
             config.catalog_dir.as_deref(),
         )?;
         tracing::info!(platforms = catalog.len(), "catalog loaded");
-        let private_allow = Arc::new(PrivateAllowList::new(&config.passthrough_allow_private));
+        let private_allow = Arc::new(PrivateAllowList::new(&config.passthrough.allow_private));
         let http = upstream::build_client(&config, private_allow.clone());
         let passthrough = Arc::new(passthrough_client(&config, &private_allow)?);
         let leptos = LeptosOptions::builder()

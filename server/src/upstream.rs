@@ -366,8 +366,8 @@ pub fn refused_private(e: &(dyn std::error::Error + 'static)) -> bool {
 pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(config.passthrough_connect_timeout)
-        .timeout(config.passthrough_timeout)
+        .connect_timeout(config.passthrough.connect_timeout)
+        .timeout(config.passthrough.timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .pool_max_idle_per_host(64)
         .tcp_nodelay(true)

@@ -154,7 +154,7 @@ pub async fn token_request(
         .post(url)
         .header(reqwest::header::ACCEPT, "application/json")
         .form(&form)
-        .timeout(TOKEN_TIMEOUT.min(state.config.passthrough_timeout))
+        .timeout(TOKEN_TIMEOUT.min(state.config.passthrough.timeout))
         .send()
         .await
         .map_err(|e| if e.is_timeout() { GrantError::Timeout } else { GrantError::Unreachable })?;

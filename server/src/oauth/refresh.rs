@@ -6,7 +6,7 @@
 //! across replicas the one that holds the connection's lease row does. Whoever gets either re-reads
 //! the connection first, so a refresh another task or replica just finished is used, not repeated.
 //! A rotated refresh token is persisted before the new access token is used. `invalid_grant` (or
-//! `refresh_max_failures` failures in a row) marks the connection `needs_reauth` and records a
+//! `refresh.max_failures` failures in a row) marks the connection `needs_reauth` and records a
 //! `connection.refresh_failed` event; other failures back off before the next try.
 
 use std::collections::HashMap;
@@ -108,7 +108,7 @@ pub async fn usable_credentials(
         return Ok(creds);
     }
     let now = state.clock.now_ms();
-    let margin = state.config.refresh_margin.as_millis() as i64;
+    let margin = state.config.refresh.margin.as_millis() as i64;
     if !needs_refresh(&creds, rejected, margin, now) {
         return Ok(creds);
     }
@@ -171,7 +171,7 @@ pub async fn refresh(
 ) -> Result<Credentials, RefreshError> {
     let lock = state.refresher.lock_for(connection_id);
     let _local = lock.lock().await;
-    let margin = state.config.refresh_margin.as_millis() as i64;
+    let margin = state.config.refresh.margin.as_millis() as i64;
     let waited_since = state.clock.now_ms();
     loop {
         let (row, creds) = load(state, scope, connection_id).await?;
@@ -288,7 +288,7 @@ async fn refresh_holding_lease(
             let failure = RefreshFailure {
                 reason: grant.code(),
                 fatal: grant.is_fatal(),
-                max_failures: i64::from(state.config.refresh_max_failures),
+                max_failures: i64::from(state.config.refresh.max_failures),
                 retry_at: now + backoff,
             };
             let (failures, needs_reauth) =
@@ -300,9 +300,9 @@ async fn refresh_holding_lease(
     }
 }
 
-/// Runs the sweep every `refresh_sweep_interval` until the process ends.
+/// Runs the sweep every `refresh.sweep_interval` until the process ends.
 pub fn spawn_sweep(state: AppState) {
-    let every = state.config.refresh_sweep_interval;
+    let every = state.config.refresh.sweep_interval;
     if every.is_zero() {
         return;
     }
@@ -337,7 +337,7 @@ pub struct SweepReport {
 pub async fn sweep(state: &AppState, limit: i64) -> Result<SweepReport, crate::store::StoreError> {
     use futures::StreamExt;
     let now = state.clock.now_ms();
-    let margin = state.config.refresh_margin.as_millis() as i64;
+    let margin = state.config.refresh.margin.as_millis() as i64;
     let due = state.store.connections_due(now + margin, now, limit).await?;
     let mut report = SweepReport { due: due.len(), ..Default::default() };
     let results: Vec<Result<Credentials, RefreshError>> = futures::stream::iter(due)

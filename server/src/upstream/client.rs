@@ -125,7 +125,7 @@ impl PassthroughClient {
         let mut http =
             hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(GuardedHyperResolver { allow });
         http.enforce_http(false);
-        http.set_connect_timeout(Some(config.passthrough_connect_timeout));
+        http.set_connect_timeout(Some(config.passthrough.connect_timeout));
         http.set_nodelay(true);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
@@ -135,7 +135,7 @@ impl PassthroughClient {
         Ok(PassthroughClient {
             connector,
             pools: Mutex::new(Pools { by_origin: HashMap::new(), swept_at: Instant::now() }),
-            headers_timeout: config.passthrough_timeout,
+            headers_timeout: config.passthrough.timeout,
         })
     }
 

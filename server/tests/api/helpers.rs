@@ -151,7 +151,7 @@ impl TestApp {
             config.database_url = DatabaseUrl::new(fresh_postgres_database().await?);
         }
         config.mock_provider_url = mock.url();
-        config.passthrough_allow_private = vec![mock.url()];
+        config.passthrough.allow_private = vec![mock.url()];
         config.site_dir = PathBuf::from(dir.path()).join("site");
         adjust(&mut config);
         let base_config = config.clone();

@@ -41,7 +41,7 @@ mod timeouts {
     async fn a_token_endpoint_that_does_not_answer_in_time_is_unreachable_in_words() {
         for backend in [crate::helpers::Backend::Sqlite, crate::helpers::Backend::Postgres] {
             let Some(app) =
-                TestApp::spawn_with(backend, |c| c.passthrough_timeout = std::time::Duration::from_secs(1)).await
+                TestApp::spawn_with(backend, |c| c.passthrough.timeout = std::time::Duration::from_secs(1)).await
             else {
                 continue;
             };

@@ -114,7 +114,7 @@ async fn bad_retry_headers_are_refused(app: TestApp) {
 
 async fn a_slow_upstream_times_out_with_504(app: TestApp) {
     let key = connection_key(&app).await;
-    let impatient = app.spawn_replica(|c| c.passthrough_timeout = std::time::Duration::from_millis(300)).await.unwrap();
+    let impatient = app.spawn_replica(|c| c.passthrough.timeout = std::time::Duration::from_millis(300)).await.unwrap();
     let response = call(&app, &impatient.url, reqwest::Method::GET, "slow?ms=3000", &key).send().await.unwrap();
     let body = assert_error(response, StatusCode::GATEWAY_TIMEOUT, "upstream_timeout").await;
     assert!(body["error"]["message"].as_str().unwrap().contains("Mock Provider"), "says it was the upstream");
@@ -128,7 +128,7 @@ async fn an_unreachable_upstream_is_502(app: TestApp) {
     let replica = app
         .spawn_replica(|c| {
             c.mock_provider_url = gone.clone();
-            c.passthrough_allow_private = vec![gone.clone()];
+            c.passthrough.allow_private = vec![gone.clone()];
         })
         .await
         .unwrap();
@@ -141,7 +141,7 @@ async fn private_addresses_need_the_allow_list_even_behind_a_name(app: TestApp) 
     let key = connection_key(&app).await;
     let before = app.mock.stats.api_requests.load(Ordering::SeqCst);
     // No allow-list at all: the loopback literal is refused before any connection.
-    let strict = app.spawn_replica(|c| c.passthrough_allow_private = vec![]).await.unwrap();
+    let strict = app.spawn_replica(|c| c.passthrough.allow_private = vec![]).await.unwrap();
     let response = call(&app, &strict.url, reqwest::Method::GET, "me", &key).send().await.unwrap();
     assert_error(response, StatusCode::BAD_GATEWAY, "upstream_forbidden").await;
     // The same address behind a name (`localhost`): the resolved address is checked too.
@@ -150,7 +150,7 @@ async fn private_addresses_need_the_allow_list_even_behind_a_name(app: TestApp) 
     let named = app
         .spawn_replica(|c| {
             c.mock_provider_url = by_name.clone();
-            c.passthrough_allow_private = vec![allowed_literal.clone()];
+            c.passthrough.allow_private = vec![allowed_literal.clone()];
         })
         .await
         .unwrap();
