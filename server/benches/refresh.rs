@@ -171,15 +171,15 @@ async fn run(backend: &str, database_url: Option<String>) {
         Scope { workspace_id: WorkspaceId::parse(&created.workspace_id).unwrap(), environment: Environment::Test };
     state.store.enable_integration(&scope, "mock-oauth", now).await.unwrap();
     portico::oauth::apps::put(
-        &state.store,
-        &state.vault,
-        &state.catalog,
+        portico::oauth::apps::AppStore { store: &state.store, vault: &state.vault, catalog: &state.catalog },
         &scope,
-        "mock-oauth",
-        portico_mock::DEMO_CLIENT_ID,
-        portico_mock::DEMO_CLIENT_SECRET,
-        None,
-        "oap_bench".into(),
+        portico::oauth::apps::NewApp {
+            platform: "mock-oauth",
+            client_id: portico_mock::DEMO_CLIENT_ID,
+            client_secret: portico_mock::DEMO_CLIENT_SECRET,
+            scopes: None,
+            new_id: "oap_bench".into(),
+        },
         now,
     )
     .await

@@ -80,15 +80,15 @@ pub async fn seed_oauth_app(state: &crate::AppState, workspace_id: &WorkspaceId)
     let scope = Scope { workspace_id: workspace_id.clone(), environment: Environment::Test };
     let id = format!("oap_{}", crate::clock::random_hex(state.entropy.as_ref(), 16));
     crate::oauth::apps::put(
-        &state.store,
-        &state.vault,
-        &state.catalog,
+        crate::oauth::apps::AppStore { store: &state.store, vault: &state.vault, catalog: &state.catalog },
         &scope,
-        "mock-oauth",
-        portico_mock::DEMO_CLIENT_ID,
-        portico_mock::DEMO_CLIENT_SECRET,
-        None,
-        id,
+        crate::oauth::apps::NewApp {
+            platform: "mock-oauth",
+            client_id: portico_mock::DEMO_CLIENT_ID,
+            client_secret: portico_mock::DEMO_CLIENT_SECRET,
+            scopes: None,
+            new_id: id,
+        },
         state.clock.now_ms(),
     )
     .await?;

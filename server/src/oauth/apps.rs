@@ -68,20 +68,30 @@ pub enum AppError {
     Vault(#[from] crate::vault::VaultError),
 }
 
-/// Creates or replaces the OAuth app of `platform` in `scope`.
-#[allow(clippy::too_many_arguments)]
-pub async fn put(
-    store: &Store,
-    vault: &Vault,
-    catalog: &Catalog,
-    scope: &Scope,
-    platform: &str,
-    client_id: &str,
-    client_secret: &str,
-    scopes: Option<Vec<String>>,
-    app_id: String,
-    now: i64,
-) -> Result<OAuthAppRow, AppError> {
+/// Where OAuth apps are kept: the store, the vault that seals their secrets, and the catalog that
+/// says which platforms take one.
+#[derive(Clone, Copy)]
+pub struct AppStore<'a> {
+    pub store: &'a Store,
+    pub vault: &'a Vault,
+    pub catalog: &'a Catalog,
+}
+
+/// An OAuth app as an operator sets it.
+pub struct NewApp<'a> {
+    pub platform: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    /// Scopes to request instead of the catalog's defaults.
+    pub scopes: Option<Vec<String>>,
+    /// The id if the platform has no app yet (`oap_…`).
+    pub new_id: String,
+}
+
+/// Creates or replaces the OAuth app of `app.platform` in `scope`.
+pub async fn put(apps: AppStore<'_>, scope: &Scope, app: NewApp<'_>, now: i64) -> Result<OAuthAppRow, AppError> {
+    let AppStore { store, vault, catalog } = apps;
+    let NewApp { platform, client_id, client_secret, scopes, new_id: app_id } = app;
     let entry = catalog.get(platform).ok_or_else(|| AppError::UnknownPlatform(platform.to_string()))?;
     if entry.auth_kind != AuthKind::Oauth2 {
         return Err(AppError::NotOAuth(entry.name.clone(), format!("{:?}", entry.auth_kind)));

@@ -89,15 +89,15 @@ async fn owner_attempt(app: &TestApp, identity: &str) -> String {
     let state = &app.state;
     let id = format!("oap_{}", portico::clock::random_hex(&portico::clock::OsEntropy, 16));
     portico::oauth::apps::put(
-        &state.store,
-        &state.vault,
-        &state.catalog,
+        portico::oauth::apps::AppStore { store: &state.store, vault: &state.vault, catalog: &state.catalog },
         &scope,
-        "mock-oauth",
-        portico_mock::DEMO_CLIENT_ID,
-        portico_mock::DEMO_CLIENT_SECRET,
-        None,
-        id,
+        portico::oauth::apps::NewApp {
+            platform: "mock-oauth",
+            client_id: portico_mock::DEMO_CLIENT_ID,
+            client_secret: portico_mock::DEMO_CLIENT_SECRET,
+            scopes: None,
+            new_id: id,
+        },
         now,
     )
     .await

@@ -75,15 +75,15 @@ async fn enable_oauth(app: &TestApp, secret: &str) {
     app.store.enable_integration(&scope(app), PLATFORM, now).await.unwrap();
     let state = &app.state;
     portico::oauth::apps::put(
-        &state.store,
-        &state.vault,
-        &state.catalog,
+        portico::oauth::apps::AppStore { store: &state.store, vault: &state.vault, catalog: &state.catalog },
         &scope(app),
-        PLATFORM,
-        portico_mock::DEMO_CLIENT_ID,
-        secret,
-        None,
-        format!("oap_{}", portico::clock::random_hex(&portico::clock::OsEntropy, 16)),
+        portico::oauth::apps::NewApp {
+            platform: PLATFORM,
+            client_id: portico_mock::DEMO_CLIENT_ID,
+            client_secret: secret,
+            scopes: None,
+            new_id: format!("oap_{}", portico::clock::random_hex(&portico::clock::OsEntropy, 16)),
+        },
         now,
     )
     .await
