@@ -21,6 +21,8 @@ use crate::{Application, StartupError};
 
 pub const DEMO_USERS: [&str; 2] = ["demo-user-1", "demo-user-2"];
 const HOST_KEY_LABEL: &str = "demo host";
+/// The demo workspace's owner in the dashboard.
+pub const DEMO_OPERATOR_EMAIL: &str = "demo@example.com";
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -95,6 +97,28 @@ pub async fn seed_oauth_app(state: &crate::AppState, workspace_id: &WorkspaceId)
     Ok(())
 }
 
+/// Makes the demo operator (owner of the demo workspace) with a fresh password, returned to be
+/// printed: like the host's key, it is never written to disk, and each start replaces it.
+pub async fn seed_operator(
+    store: &Store,
+    entropy: &dyn Entropy,
+    now: i64,
+    workspace_id: &WorkspaceId,
+) -> Result<String, anyhow::Error> {
+    use crate::operators::{create_operator, password, Email, Role};
+    let password = crate::clock::random_base62(entropy, 20);
+    let email = Email::parse(DEMO_OPERATOR_EMAIL).ok_or_else(|| anyhow::anyhow!("bad demo email"))?;
+    let id = match store.find_operator_by_email(email.as_str()).await? {
+        Some(existing) => {
+            store.set_operator_password(&existing.id, &password::hash_password(entropy, &password)?).await?;
+            existing.id
+        }
+        None => create_operator(store, entropy, now, &email, &password, None).await?.id,
+    };
+    store.put_membership(&id, workspace_id, Role::Owner.as_str(), now).await?;
+    Ok(password)
+}
+
 /// Rotates the demo host's secret key: a fresh one for this run, the previous ones revoked.
 pub async fn rotate_host_key(
     store: &Store,
@@ -149,6 +173,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> Result<(), anyhow:
     let workspace_id = seed(&store, entropy.as_ref(), now, &data_dir, &origins_for(host_addr)).await?;
     let secret_key = rotate_host_key(&store, entropy.as_ref(), now, &workspace_id).await?;
     seed_oauth_app(app.state(), &workspace_id).await?;
+    let operator_password = seed_operator(&store, entropy.as_ref(), now, &workspace_id).await?;
 
     let host = portico_demo_host::DemoHost::spawn(
         host_listener,
@@ -162,6 +187,7 @@ pub async fn run(mut config: Config, options: DemoOptions) -> Result<(), anyhow:
     let banner = format!(
         "\n  Portico demo is running.\n\n  ➜ Open {host_url} and click \"Connect an integration\".\n    \
          Pick Mock Provider and paste the API key {key},\n    or pick Mock OAuth Provider and approve the sign-in.\n\n  Portico:        {portico_url}  (dashboard at /)\n  \
+         Dashboard sign-in:  {DEMO_OPERATOR_EMAIL} / {operator_password}\n  \
          Mock provider:  {mock_url}\n  Demo workspace: {workspace_id} (data in {data})\n\n  Ctrl-C stops everything.\n",
         key = portico_mock::DEMO_API_KEY,
         data = data_dir.display(),

@@ -11,6 +11,10 @@ pub enum SecretKind {
     AuthkitToken,
     ConnectLink,
     OauthState,
+    /// A dashboard operator's session cookie.
+    DashboardSession,
+    /// The CSRF token derived from a dashboard session (see `operators::sessions`).
+    DashboardCsrf,
 }
 
 impl SecretKind {
@@ -20,6 +24,8 @@ impl SecretKind {
             SecretKind::AuthkitToken => b"portico authkit token\0",
             SecretKind::ConnectLink => b"portico connect link\0",
             SecretKind::OauthState => b"portico oauth state\0",
+            SecretKind::DashboardSession => b"portico dashboard session\0",
+            SecretKind::DashboardCsrf => b"portico dashboard csrf\0",
         }
     }
 }

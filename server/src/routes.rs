@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{authkit, calls, catalog, connections, events, oauth, passthrough, telemetry, web};
+use crate::{authkit, calls, catalog, connections, dashboard, events, oauth, passthrough, telemetry, web};
 
 /// The OpenAPI document's fixed parts; the paths come from the routers themselves.
 #[derive(utoipa::OpenApi)]
@@ -77,26 +77,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub(crate) fn build_router(state: AppState) -> Router {
     let (api, openapi) = api();
     let openapi = Arc::new(openapi);
-    let summaries: Vec<portico_wire::PlatformSummary> = state.catalog.iter().map(|p| p.summary()).collect();
-    let dashboard_context = portico_app::DashboardContext { platforms: Arc::new(summaries) };
+    let dashboard_context = dashboard::backend::context(&state);
     let routes = leptos_axum::generate_route_list(portico_app::App);
     let leptos_options = state.leptos.clone();
-    let server_fn_context = dashboard_context.clone();
     let router = Router::new()
         .merge(api)
         .route("/openapi.json", axum::routing::get(move || async move { axum::Json(openapi.as_ref().clone()) }))
         .merge(web::router(&state))
         .merge(oauth::flow::pages())
-        .route(
-            "/dashboard/api/{*fn_name}",
-            axum::routing::post(move |request: axum::extract::Request| {
-                let context = server_fn_context.clone();
-                leptos_axum::handle_server_fns_with_context(
-                    move || leptos::context::provide_context(context.clone()),
-                    request,
-                )
-            }),
-        )
+        .merge(dashboard::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -110,6 +99,9 @@ pub(crate) fn build_router(state: AppState) -> Router {
                 format!("No route for {method} {}", uri.path()),
             )
         });
+    // Leptos registers the server functions (`/dashboard/api/…`) with the pages: the session, CSRF
+    // and Origin checks are this layer, in front of both.
+    let router = router.layer(axum::middleware::from_fn_with_state(state.clone(), dashboard::authenticate));
     web::security_headers(router)
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .with_state(state)

@@ -200,8 +200,12 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served =
-            axum::serve(self.listener, build_router(self.state.clone())).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(
+            self.listener,
+            build_router(self.state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
         flush_call_log(&self.state).await;
         served
     }

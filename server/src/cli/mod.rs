@@ -16,12 +16,14 @@ use crate::Application;
 mod integrations;
 mod keys;
 mod oauth_apps;
+mod operators;
 mod vault;
 mod workspaces;
 
 use integrations::IntegrationCommand;
 use keys::KeyCommand;
 use oauth_apps::OAuthAppCommand;
+use operators::OperatorCommand;
 use vault::VaultCommand;
 use workspaces::WorkspaceCommand;
 
@@ -72,6 +74,9 @@ enum Command {
     /// The workspace's own OAuth apps (client id and secret per platform).
     #[command(subcommand, name = "oauth-app")]
     OAuthApp(OAuthAppCommand),
+    /// Dashboard operators (password from standard input or a file).
+    #[command(subcommand)]
+    Operator(OperatorCommand),
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +158,7 @@ async fn run(command: Command) -> Result<(), anyhow::Error> {
         Command::Integration(command) => integrations::integration(command).await?,
         Command::Vault(command) => vault::vault(command).await?,
         Command::OAuthApp(command) => oauth_apps::oauth_app(command).await?,
+        Command::Operator(command) => operators::operator(command).await?,
     }
     Ok(())
 }

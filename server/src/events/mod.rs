@@ -40,6 +40,15 @@ impl ConnectionRef {
     }
 }
 
+/// A change an operator made to a workspace's settings, and who made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SettingChange {
+    pub platform: String,
+    pub operator_id: String,
+    pub operator_email: String,
+}
+
 /// Everything Portico records. The JSON is `{"name": "connection.created", "data": {…}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "data")]
@@ -66,6 +75,15 @@ pub enum Event {
         /// Whether the provider confirmed it revoked the grant.
         revoked_at_provider: bool,
     },
+    /// An operator offered a platform in the modal.
+    #[serde(rename = "integration.enabled")]
+    IntegrationEnabled(SettingChange),
+    /// An operator stopped offering a platform in the modal.
+    #[serde(rename = "integration.disabled")]
+    IntegrationDisabled(SettingChange),
+    /// An operator saved a platform's OAuth app (never its secret).
+    #[serde(rename = "oauth_app.updated")]
+    OAuthAppUpdated(SettingChange),
 }
 
 impl Event {
@@ -75,15 +93,28 @@ impl Event {
             Event::ConnectionReauthorized(_) => "connection.reauthorized",
             Event::ConnectionRefreshFailed { .. } => "connection.refresh_failed",
             Event::ConnectionDeleted { .. } => "connection.deleted",
+            Event::IntegrationEnabled(_) => "integration.enabled",
+            Event::IntegrationDisabled(_) => "integration.disabled",
+            Event::OAuthAppUpdated(_) => "oauth_app.updated",
         }
     }
 
-    pub fn connection(&self) -> &ConnectionRef {
+    /// The connection the event is about; `None` for settings changes.
+    pub fn connection(&self) -> Option<&ConnectionRef> {
         match self {
-            Event::ConnectionCreated(c) | Event::ConnectionReauthorized(c) => c,
+            Event::ConnectionCreated(c) | Event::ConnectionReauthorized(c) => Some(c),
             Event::ConnectionRefreshFailed { connection, .. } | Event::ConnectionDeleted { connection, .. } => {
-                connection
+                Some(connection)
             }
+            Event::IntegrationEnabled(_) | Event::IntegrationDisabled(_) | Event::OAuthAppUpdated(_) => None,
+        }
+    }
+
+    /// The settings change the event records, if it is one.
+    pub fn setting_change(&self) -> Option<&SettingChange> {
+        match self {
+            Event::IntegrationEnabled(c) | Event::IntegrationDisabled(c) | Event::OAuthAppUpdated(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -113,7 +144,7 @@ pub async fn record(
     let new = NewEvent {
         event_id,
         name: event.name(),
-        connection_id: Some(event.connection().connection_id.as_str()),
+        connection_id: event.connection().map(|c| c.connection_id.as_str()),
         data: event.data(),
         created_at: now,
     };
@@ -169,5 +200,11 @@ mod tests {
                          "failures": 1, "needsReauth": false});
         assert!(Event::from_stored("connection.refresh_failed", old).is_ok());
         assert!(Event::from_stored("connection.teleported", json!({})).is_err());
+        let change =
+            SettingChange { platform: "mock".into(), operator_id: "op_1".into(), operator_email: "a@b.co".into() };
+        let enabled = Event::IntegrationEnabled(change);
+        assert_eq!(enabled.data(), json!({"platform": "mock", "operatorId": "op_1", "operatorEmail": "a@b.co"}));
+        assert_eq!(Event::from_stored(enabled.name(), enabled.data()).unwrap(), enabled);
+        assert!(enabled.connection().is_none());
     }
 }

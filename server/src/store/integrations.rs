@@ -56,3 +56,35 @@ impl Store {
         Ok(row.is_some())
     }
 }
+
+/// Offers `platform` in `scope`, inside the caller's transaction; whether it was not offered yet.
+pub async fn enable_in(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    platform: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO enabled_integrations (workspace_id, environment, platform, enabled_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, environment, platform) DO NOTHING",
+    )
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .bind(platform)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Stops offering `platform` in `scope`, inside the caller's transaction; whether it was offered.
+pub async fn disable_in(conn: &mut sqlx::AnyConnection, scope: &Scope, platform: &str) -> Result<bool, StoreError> {
+    let done =
+        sqlx::query("DELETE FROM enabled_integrations WHERE workspace_id = $1 AND environment = $2 AND platform = $3")
+            .bind(scope.workspace_id.as_str())
+            .bind(scope.environment.as_str())
+            .bind(platform)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}

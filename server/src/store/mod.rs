@@ -11,6 +11,7 @@ pub mod connections;
 pub mod events;
 pub mod integrations;
 pub mod oauth;
+pub mod operators;
 pub mod sealed;
 pub mod secret_keys;
 pub mod tokens;

@@ -8,6 +8,7 @@ mod authkit;
 mod caching;
 mod catalog;
 mod connections;
+mod dashboard;
 mod isolation;
 mod limits;
 mod oauth;

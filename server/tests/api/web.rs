@@ -64,11 +64,16 @@ async fn responses_carry_security_headers(app: TestApp) {
     }
 }
 
+/// The dashboard is for signed-in operators: a visitor is sent to the sign-in page, which is
+/// server-rendered, hydrated and never framed. (The catalog's first paint: tests/api/dashboard.rs.)
 async fn the_dashboard_renders_the_catalog_on_the_server(app: TestApp) {
     let response = app.get("/").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/sign-in");
+    let response = app.get("/sign-in").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
     let html = response.text().await.unwrap();
-    assert!(html.contains("Integration catalog"), "server-rendered");
-    assert!(html.contains("data-platform=\"mock\""), "the catalog is in the first paint");
+    assert!(html.contains("Sign in to Portico"), "server-rendered");
     assert!(html.contains("/pkg/portico"), "the hydration bundle is referenced");
 }
