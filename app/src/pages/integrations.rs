@@ -173,12 +173,15 @@ fn Catalog(ctx: Ctx, platforms: Arc<Vec<PlatformSummary>>) -> impl IntoView {
         let start = page.get() * PAGE_SIZE;
         matching.with(|m| m.iter().skip(start).take(PAGE_SIZE).cloned().collect::<Vec<_>>())
     };
+    // Effects run only in the browser: this flips once the page is interactive.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     let bulk = move |on: bool| {
         let names = matching.with(|m| m.iter().map(|p| p.platform.clone()).collect::<Vec<_>>());
         ctx.apply(names, on);
     };
     view! {
-        <section class="dash-card" aria-labelledby="catalog-heading">
+        <section class="dash-card" aria-labelledby="catalog-heading" data-testid="catalog" data-hydrated=move || hydrated.get().to_string()>
             <h2 id="catalog-heading">"Catalog"</h2>
             <p data-testid="enabled-count">{move || format!("{} of {total} enabled", enabled_count())}</p>
             <div class="dash-filters">
