@@ -16,6 +16,11 @@ const SECRET_PATTERNS: [string, RegExp][] = [
   ["an OAuth access token", /mat_[0-9a-f]{32,}/],
   ["an OAuth refresh token", /mrt_[0-9a-f]{32,}/],
   ["the OAuth client secret", /mock_secret_demo_2026/],
+  // dashboard.spec.ts (which runs before this file): a session, an operator's password, the
+  // OAuth client secret saved through the dashboard.
+  ["a dashboard session token", /ops_[A-Za-z0-9]{43}/],
+  ["an operator's password", /an e2e operator password/],
+  ["a client secret saved in the dashboard", /e2e-oauth-client-secret-9d3c/],
 ];
 
 test("no secret reaches the log, the database or a listing", async ({ page }) => {
