@@ -13,6 +13,7 @@ mod limits;
 mod oauth;
 mod openapi;
 mod passthrough;
+mod shapes;
 mod storage;
 mod upstream;
 mod vault;
