@@ -22,6 +22,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
 pub mod passthrough;
+pub mod query;
 pub mod ratelimit;
 mod routes;
 pub mod session;
