@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use portico::clock::Clock;
 use portico::tenancy::{Environment, Scope};
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -53,7 +54,7 @@ mod timeouts {
             assert_eq!(outcome["error"]["code"], "provider_unreachable", "{outcome}");
             assert!(outcome["error"]["message"].as_str().unwrap().contains("could not reach Mock OAuth Provider"));
             assert!(done.page.contains("could not reach"), "the popup says it too");
-            assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+            assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
         }
     }
 }
@@ -195,7 +196,7 @@ async fn sign_in_creates_a_connection_that_passthrough_uses(app: TestApp) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["id"], "mock-oauth-account-1", "the API saw the OAuth access token");
     let listed = app.list_connections(&app.workspace.test_key, "?identity=alice").await;
-    assert_eq!(listed["total"], 1);
+    assert_eq!(listed.total, 1);
     let created: Vec<_> = events(&app).await.into_iter().filter(|e| e["name"] == "connection.created").collect();
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["data"]["connectionKey"], key);
@@ -254,7 +255,7 @@ async fn a_replayed_state_is_refused_and_changes_nothing(app: TestApp) {
     assert!(html.contains("already used"), "{html}");
     assert!(html.contains("state_used"));
     assert_eq!(attempt(&app, &token, &done.attempt_id).await["status"], "succeeded", "the first outcome stands");
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 1, "no second connection");
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 1, "no second connection");
     // The start page cannot be used twice either.
     let again = app.client.get(&done.urls[0]).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::OK);
@@ -285,7 +286,7 @@ async fn an_expired_or_unknown_state_is_refused(app: TestApp) {
     let outcome = attempt(&app, &token, started["attemptId"].as_str().unwrap()).await;
     assert_eq!(outcome["status"], "failed");
     assert_eq!(outcome["error"]["code"], "state_expired");
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
     // An attempt never started expires too.
     let idle: Value = start_attempt(&app, &token, json!({"platform": PLATFORM})).await.json().await.unwrap();
     app.clock.advance_ms(11 * 60 * 1000);
@@ -302,16 +303,16 @@ async fn the_attempt_is_visible_only_to_its_identity(app: TestApp) {
     let id = started["attemptId"].as_str().unwrap();
     let bob = app.mint_token(&app.workspace.test_key, "bob").await;
     let response = app.get(&format!("/v1/authkit/oauth/attempts/{id}")).bearer_auth(&bob).send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     let other = app.new_workspace("Other").await;
     let foreign = app.mint_token(&other.test_key, "alice").await;
     let response = app.get(&format!("/v1/authkit/oauth/attempts/{id}")).bearer_auth(&foreign).send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     assert_eq!(attempt(&app, &alice, id).await["status"], "pending");
     // Reconnecting someone else's connection is not possible either.
     let connection = connect(&app, "alice").await;
     let response = start_attempt(&app, &bob, json!({"platform": PLATFORM, "connectionId": connection["id"]})).await;
-    assert_error(response, StatusCode::NOT_FOUND, "connection_not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::ConnectionNotFound).await;
 }
 
 async fn denial_wrong_secret_and_provider_errors_store_nothing(app: TestApp) {
@@ -334,7 +335,7 @@ async fn denial_wrong_secret_and_provider_errors_store_nothing(app: TestApp) {
     assert!(outcome["error"]["message"].as_str().unwrap().contains("client id or secret"));
     assert!(!wrong.page.contains("the_wrong_secret_123"), "the secret never reaches a page");
 
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
     assert!(events(&app).await.is_empty(), "nothing happened to any connection");
 }
 
@@ -345,11 +346,11 @@ async fn oauth_platforms_need_the_workspaces_app(app: TestApp) {
     let offered: Vec<_> = session["integrations"].as_array().unwrap().iter().map(|i| i["platform"].clone()).collect();
     assert!(!offered.contains(&json!(PLATFORM)), "no OAuth app, not offered: {offered:?}");
     let response = start_attempt(&app, &token, json!({"platform": PLATFORM})).await;
-    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "oauth_app_missing").await;
+    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::OauthAppMissing).await;
     let response = start_attempt(&app, &token, json!({"platform": "mock"})).await;
-    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "not_oauth").await;
+    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NotOauth).await;
     let response = start_attempt(&app, &token, json!({"platform": "github"})).await;
-    assert_error(response, StatusCode::NOT_FOUND, "integration_not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::IntegrationNotFound).await;
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let session: Value = app.get("/v1/authkit/session").bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let card = session["integrations"].as_array().unwrap().iter().find(|i| i["platform"] == PLATFORM).cloned();
@@ -433,17 +434,17 @@ async fn a_revoked_grant_marks_the_connection_needs_reauth(app: TestApp) {
     mock_control(&app, "/_control/oauth/revoke-all", json!({})).await;
     expire_tokens(&app);
     let response = me(&app, &app.url, key).await;
-    assert_error(response, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(response, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     let listed = app.list_connections(&app.workspace.test_key, "?status=needs_reauth").await;
-    assert_eq!(listed["total"], 1);
-    assert_eq!(listed["rows"][0]["key"], key);
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.rows[0].key, key);
     let failed: Vec<_> = events(&app).await.into_iter().filter(|e| e["name"] == "connection.refresh_failed").collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["data"]["reason"], "invalid_grant");
     assert_eq!(failed[0]["data"]["needsReauth"], true);
     // Later calls fail fast without asking the provider again.
     let before = app.mock.stats.token_requests.load(Ordering::SeqCst);
-    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     assert_eq!(app.mock.stats.token_requests.load(Ordering::SeqCst), before);
 }
 
@@ -476,7 +477,7 @@ async fn reconnecting_restores_the_same_connection_key(app: TestApp) {
     let key = connection["key"].as_str().unwrap();
     mock_control(&app, "/_control/oauth/revoke-all", json!({})).await;
     expire_tokens(&app);
-    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     let token = app.mint_token(&app.workspace.test_key, "alice").await;
     let session: Value = app.get("/v1/authkit/session").bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(session["connections"][0]["status"], "needs_reauth", "the modal can offer Reconnect");
@@ -487,7 +488,7 @@ async fn reconnecting_restores_the_same_connection_key(app: TestApp) {
     assert_eq!(outcome["connection"]["id"], connection["id"]);
     assert_eq!(outcome["connection"]["status"], "active");
     assert_eq!(me(&app, &app.url, key).await.status(), StatusCode::OK);
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 1);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 1);
     assert!(events(&app)
         .await
         .iter()
@@ -520,9 +521,13 @@ async fn client_credentials_connect_through_a_form(app: TestApp) {
             .json(&json!({"platform": "mock-cc", "fields": {"clientId": portico_mock::DEMO_CLIENT_ID, "clientSecret": secret}}))
             .send()
     };
-    assert_error(submit("not_the_secret_1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_credentials")
-        .await;
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    assert_error(
+        submit("not_the_secret_1").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::InvalidCredentials,
+    )
+    .await;
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
     let response = submit(portico_mock::DEMO_CLIENT_SECRET).await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let connection: Value = response.json().await.unwrap();
@@ -571,8 +576,12 @@ async fn redirect_mode_returns_to_an_allowed_page_only(app: TestApp) {
         json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "https://evil.example/x"}),
         json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "javascript:alert(1)"}),
     ] {
-        assert_error(start_attempt(&app, &token, bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_return_to")
-            .await;
+        assert_error(
+            start_attempt(&app, &token, bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidReturnTo,
+        )
+        .await;
     }
     let return_to = format!("{}/settings?tab=apps", crate::helpers::HOST_ORIGIN);
     let done =
@@ -598,18 +607,18 @@ async fn repeated_refresh_failures_back_off_then_need_reauth(app: TestApp) {
     let requests = || app.mock.stats.token_requests.load(Ordering::SeqCst);
     // Failure 1 (of PORTICO_REFRESH_MAX_FAILURES = 3): the caller hears it was the refresh.
     let before = requests();
-    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     assert_eq!(requests() - before, 1);
     // During the back-off nobody asks the provider again.
     let response = me(&app, &app.url, key).await;
     assert!(response.headers().contains_key("retry-after"), "a cooling-down answer says when to retry");
-    assert_error(response, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_error(response, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     assert_eq!(requests() - before, 1, "no token request while backing off");
     // Failures 2 and 3, each after its back-off (30 s, then 60 s).
     app.clock.advance_ms(31_000);
-    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     app.clock.advance_ms(61_000);
-    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     assert_eq!(requests() - before, 3);
     let failed: Vec<_> = events(&app).await.into_iter().filter(|e| e["name"] == "connection.refresh_failed").collect();
     assert_eq!(failed.len(), 3);
@@ -618,5 +627,5 @@ async fn repeated_refresh_failures_back_off_then_need_reauth(app: TestApp) {
     assert_eq!(failed[0]["data"]["reason"], "provider_error");
     assert_eq!(failed[2]["data"]["needsReauth"], false);
     let listed = app.list_connections(&app.workspace.test_key, "?status=needs_reauth").await;
-    assert_eq!(listed["total"], 1);
+    assert_eq!(listed.total, 1);
 }

@@ -1,6 +1,7 @@
 //! What browsers load: health probes, the embed loader, the modal page and its framing policy,
 //! security headers, and JSON errors for unknown routes.
 
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 
 use crate::helpers::{assert_error, TestApp, HOST_ORIGIN};
@@ -23,12 +24,12 @@ async fn health_and_readiness_answer(app: TestApp) {
     assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "ready");
     app.store.close().await;
     let down = app.get("/readyz").send().await.unwrap();
-    assert_error(down, StatusCode::SERVICE_UNAVAILABLE, "not_ready").await;
+    assert_error(down, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::NotReady).await;
 }
 
 async fn unknown_routes_get_a_json_404(app: TestApp) {
     let response = app.get("/v1/nothing-here").send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 async fn the_modal_may_be_framed_only_by_allowed_origins(app: TestApp) {
