@@ -11,6 +11,7 @@ pub enum SecretKind {
     AuthkitToken,
     ConnectLink,
     OauthState,
+    AgentToken,
 }
 
 impl SecretKind {
@@ -20,6 +21,7 @@ impl SecretKind {
             SecretKind::AuthkitToken => b"portico authkit token\0",
             SecretKind::ConnectLink => b"portico connect link\0",
             SecretKind::OauthState => b"portico oauth state\0",
+            SecretKind::AgentToken => b"portico agent token\0",
         }
     }
 }

@@ -28,7 +28,7 @@ use portico_wire::ErrorCode;
 use portico_wire::{ConnectionStatus, ErrorBody};
 use utoipa_axum::router::OpenApiRouter;
 
-const PREFIX: &str = "/v1/passthrough/";
+pub(crate) const PREFIX: &str = "/v1/passthrough/";
 
 /// The route is a wildcard, which OpenAPI cannot express: it is registered by hand and documented
 /// by [`PassthroughDoc`] as `/v1/passthrough/{path}`.
@@ -161,17 +161,30 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     span.record("platform", row.platform.as_str());
     span.record("connection", row.id.as_str());
 
-    // From here on the call concerns a connection: whatever happens is logged.
     let action_id = header(&parts.headers, &["x-portico-action-id", "x-pica-action-id"]).map(str::to_string);
+    execute(&state, &auth, &row, action_id, parts, body, started).await
+}
+
+/// Sends one call through a connection and records it in the call log, whatever happens: the
+/// host's passthrough request, or an agent's tool call. `parts.uri` is `/v1/passthrough/{path}`.
+pub(crate) async fn execute(
+    state: &AppState,
+    auth: &SecretKeyAuth,
+    row: &ConnectionRow,
+    action_id: Option<String>,
+    parts: http::request::Parts,
+    body: Body,
+    started: Instant,
+) -> ApiResult<Response> {
     // The path as the call log shows it: relative to the API base, with its leading `/`.
     let path = parts.uri.path().get(PREFIX.len() - 1..).unwrap_or("/").to_string();
     let method = parts.method.to_string();
-    let outcome = forward(&state, &auth, &row, action_id.as_deref(), parts, body, started).await;
+    let outcome = forward(state, auth, row, action_id.as_deref(), parts, body, started).await;
     let (status, error_code, attempts) = match &outcome {
         Ok((response, attempts)) => (response.status().as_u16(), None, *attempts),
         Err(e) => (e.status.as_u16(), Some(e.code.to_string()), 1),
     };
-    span.record("status", status);
+    tracing::Span::current().record("status", status);
     let latency_ms = started.elapsed().as_millis() as i64;
     tracing::info!(latency_us = started.elapsed().as_micros() as u64, attempts, "passthrough");
     state.call_log.record(CallRecord {

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod agents;
 mod authkit;
 mod caching;
 mod catalog;
