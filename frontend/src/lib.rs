@@ -10,6 +10,8 @@
 
 mod api;
 mod bridge;
+mod js;
+mod keys;
 mod oauth;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +24,6 @@ use portico_wire::{
     AuthKind, AuthWindow, ConnectionStatus, ConnectionView, CreateConnectionRequest, ErrorCode, FormField,
     IntegrationCard, SessionView,
 };
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -78,6 +79,8 @@ struct Modal {
     bridge: StoredValue<Bridge>,
     options: StoredValue<SessionOptions>,
     oauth: StoredValue<oauth::Flow, LocalStorage>,
+    /// The loader has shown the frame (always, on the hosted page): screens take focus.
+    shown: StoredValue<bool>,
 }
 
 impl Modal {
@@ -92,6 +95,7 @@ impl Modal {
         match self.mode {
             // The loader hides the frame; the next open() brings a new session.
             Mode::Embedded => {
+                self.shown.set_value(false);
                 self.screen.set(Screen::WaitingForSession);
                 self.session.set(None);
                 self.api.set_value(None);
@@ -124,7 +128,7 @@ impl Modal {
                         .as_deref()
                         .and_then(|slug| session.integrations.iter().find(|c| c.platform == slug).cloned());
                     modal.session.set(Some(session));
-                    modal.bridge.with_value(|b| b.event("opened", json!({})));
+                    modal.bridge.with_value(|b| b.event("opened", &[]));
                     match (resume, preselected) {
                         (Some(attempt), _) => modal.resume_oauth(attempt),
                         (None, Some(card)) => modal.open_card(card),
@@ -154,7 +158,6 @@ fn set_theme(theme: Option<&str>) {
 
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
     let Some(root) = document().get_element_by_id("portico-root") else {
         return;
     };
@@ -181,7 +184,15 @@ fn App() -> impl IntoView {
         bridge: StoredValue::new(Bridge { parent_origin: parent_origin.clone() }),
         options: StoredValue::new(SessionOptions::default()),
         oauth: StoredValue::new_local(oauth::Flow::default()),
+        shown: StoredValue::new(mode == Mode::Page),
     };
+    // Each new screen puts focus on its first control, once it is on the page.
+    Effect::new(move |_| {
+        modal.screen.track();
+        if modal.shown.get_value() {
+            request_animation_frame(keys::focus_first_control);
+        }
+    });
 
     match mode {
         Mode::Embedded => {
@@ -209,8 +220,13 @@ fn App() -> impl IntoView {
                         modal.screen.set(Screen::Failed(Failure::new(code, &message)));
                     }
                     ToModal::Reset => {
+                        modal.shown.set_value(false);
                         modal.stop_oauth();
                         modal.screen.set(Screen::WaitingForSession);
+                    }
+                    ToModal::Shown => {
+                        modal.shown.set_value(true);
+                        keys::focus_first_control();
                     }
                 });
                 bridge.ready();
@@ -234,6 +250,8 @@ fn App() -> impl IntoView {
     let _escape = window_event_listener(ev::keydown, move |e: ev::KeyboardEvent| {
         if e.key() == "Escape" && !matches!(modal.screen.get_untracked(), Screen::Closed) {
             modal.close();
+        } else {
+            keys::on_keydown(&e);
         }
     });
 
@@ -310,18 +328,23 @@ fn connection_badge(session: &SessionView, platform: &str) -> Option<(&'static s
     }
 }
 
+/// Lower case by the browser's own Unicode tables (Rust's would add kilobytes to the download).
+fn lower(text: &str) -> String {
+    js_sys::JsString::from(text).to_lower_case().into()
+}
+
 /// Case-insensitive match on the name, slug or a category.
 fn card_matches(card: &IntegrationCard, query: &str, category: Option<&str>) -> bool {
-    let q = query.trim().to_lowercase();
+    let q = lower(query.trim());
     let text_ok = q.is_empty()
-        || card.name.to_lowercase().contains(&q)
+        || lower(&card.name).contains(&q)
         || card.platform.contains(&q)
         || card.categories.iter().any(|c| c.contains(&q));
     let category_ok = category.is_none_or(|c| card.categories.iter().any(|x| x == c));
     text_ok && category_ok
 }
 
-/// `developer-tools` → "Developer tools", `ai` → "AI".
+/// `developer-tools` → "Developer tools", `ai` → "AI". Category slugs are ASCII.
 fn pretty_category(slug: &str) -> String {
     const ACRONYMS: [&str; 8] = ["ai", "crm", "hr", "api", "erp", "sms", "seo", "it"];
     let mut out = String::new();
@@ -329,18 +352,12 @@ fn pretty_category(slug: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
+        let start = out.len();
+        out.push_str(word);
         if ACRONYMS.contains(&word) {
-            out.push_str(&word.to_uppercase());
-            continue;
-        }
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            if i == 0 {
-                out.extend(first.to_uppercase());
-            } else {
-                out.push(first);
-            }
-            out.push_str(chars.as_str());
+            out[start..].make_ascii_uppercase();
+        } else if i == 0 {
+            out[start..start + word.len().min(1)].make_ascii_uppercase();
         }
     }
     out
@@ -404,7 +421,6 @@ fn list_view(modal: Modal) -> impl IntoView {
                 placeholder="Search integrations"
                 aria-label="Search integrations"
                 data-testid="search"
-                autofocus
                 prop:value=query
                 on:input=move |e| query.set(event_target_value(&e))
             />
