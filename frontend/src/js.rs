@@ -8,6 +8,7 @@ use portico_wire::message::{kind, FromSignIn, SessionOptions, ToLoader, ToModal}
 use portico_wire::{
     AttemptStatus, AuthKind, AuthWindow, ConnectionStatus, ConnectionView, CreateConnectionRequest, ErrorCode,
     ErrorDetail, FormField, IntegrationCard, OAuthAttemptStarted, OAuthAttemptView, SessionView, StartOAuthRequest,
+    Theme,
 };
 use wasm_bindgen::JsValue;
 
@@ -142,7 +143,7 @@ fn session_options(value: Option<JsValue>) -> SessionOptions {
     };
     SessionOptions {
         selected_integration: string(&value, "selectedIntegration"),
-        theme: string(&value, "theme"),
+        theme: string(&value, "theme").map(|t| Theme::parse(&t)),
         locale: string(&value, "locale"),
         auth_window: string(&value, "authWindow").map(|w| AuthWindow::parse(&w)).unwrap_or_default(),
         return_to: string(&value, "returnTo"),

@@ -12,6 +12,7 @@ mod api;
 mod bridge;
 mod js;
 mod keys;
+mod logo;
 mod oauth;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +23,7 @@ use leptos::task::spawn_local;
 use portico_wire::message::ToModal;
 use portico_wire::{
     AuthKind, AuthWindow, ConnectionStatus, ConnectionView, CreateConnectionRequest, ErrorCode, FormField,
-    IntegrationCard, SessionView,
+    IntegrationCard, SessionView, Theme,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -146,13 +147,15 @@ fn query_param(name: &str) -> Option<String> {
     web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
 }
 
-fn set_theme(theme: Option<&str>) {
+/// `light`, `dark`, or anything else (`system`, the default): the system's preference.
+fn set_theme(theme: Theme) {
+    let dark = match theme {
+        Theme::Dark => true,
+        Theme::Light => false,
+        _ => window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches()),
+    };
     if let Some(root) = document().document_element() {
-        let theme = match theme {
-            Some("dark") => "dark",
-            _ => "light",
-        };
-        let _ = root.set_attribute("data-theme", theme);
+        let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
     }
 }
 
@@ -206,7 +209,7 @@ fn App() -> impl IntoView {
                 let origin = parent_origin.clone();
                 bridge.listen(move |msg: ToModal| match msg {
                     ToModal::Session { token, options } => {
-                        set_theme(options.theme.as_deref());
+                        set_theme(options.theme.unwrap_or_default());
                         modal.options.set_value(SessionOptions {
                             redirect: options.auth_window == AuthWindow::Redirect,
                             return_to: options.return_to,
@@ -233,7 +236,7 @@ fn App() -> impl IntoView {
             });
         }
         Mode::Page => {
-            set_theme(query_param("theme").as_deref());
+            set_theme(query_param("theme").map(|t| Theme::parse(&t)).unwrap_or_default());
             let link = window().location().pathname().ok().and_then(|p| p.rsplit('/').next().map(str::to_string));
             spawn_local(async move {
                 match api::exchange_link(link.as_deref().unwrap_or_default()).await {
@@ -441,7 +444,7 @@ fn list_view(modal: Modal) -> impl IntoView {
                             view! {
                                 <li>
                                     <button class="pm-item" data-platform=card.platform.clone() on:click=move |_| modal.open_card(open.clone())>
-                                        <img class="pm-logo" src=card.logo_url.clone() alt="" width="32" height="32"/>
+                                        {logo::logo(card.logo_url.clone(), &card.name, 32)}
                                         <span class="pm-item-text">
                                             <span class="pm-item-name">{card.name.clone()}</span>
                                             <span class="pm-item-category">{category}</span>
@@ -608,7 +611,7 @@ fn form_view(modal: Modal, card: IntegrationCard) -> impl IntoView {
                 <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
             </Show>
             <div class="pm-form-head">
-                <img class="pm-logo" src=card.logo_url.clone() alt="" width="40" height="40"/>
+                {logo::logo(card.logo_url.clone(), &card.name, 40)}
                 <h2>{format!("Connect {name}")}</h2>
             </div>
             <p class="pm-muted">

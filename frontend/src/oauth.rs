@@ -592,7 +592,7 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
                         <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
                     })}
                     <div class="pm-form-head">
-                        <img class="pm-logo" src=card.logo_url.clone() alt="" width="40" height="40"/>
+                        {crate::logo::logo(card.logo_url.clone(), &card.name, 40)}
                         <h2>{title}</h2>
                     </div>
                     {reconnecting.then(|| view! {

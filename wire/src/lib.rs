@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 mod codes;
 pub mod message;
 
-pub use codes::{AttemptStatus, AuthWindow, ConnectionStatus, ErrorCode};
+pub use codes::{AttemptStatus, AuthWindow, ConnectionStatus, ErrorCode, Theme};
 
 /// Every error the API returns: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttemptStatus, AuthWindow, ConnectionView, ErrorCode, ErrorDetail};
+use crate::{AttemptStatus, AuthWindow, ConnectionView, ErrorCode, ErrorDetail, Theme};
 
 /// The `type` of every message. The modal reads and writes messages with the browser's own JSON
 /// (serde_json would double its download) and the loader is JavaScript: both use these names,
@@ -55,8 +55,9 @@ pub enum ToModal {
 pub struct SessionOptions {
     #[serde(default)]
     pub selected_integration: Option<String>,
+    /// Absent (or unknown): the system's preference.
     #[serde(default)]
-    pub theme: Option<String>,
+    pub theme: Option<Theme>,
     #[serde(default)]
     pub locale: Option<String>,
     #[serde(default)]
@@ -151,7 +152,7 @@ mod tests {
         let ToModal::Session { token, options } = session else { panic!("not a session") };
         assert_eq!(token, "akt_test_x");
         assert_eq!(options.auth_window, AuthWindow::Redirect);
-        assert_eq!(options.theme.as_deref(), Some("dark"));
+        assert_eq!(options.theme, Some(Theme::Dark));
         assert_eq!(serde_json::from_value::<ToModal>(json!({"type": "portico:reset"})).unwrap(), ToModal::Reset);
         let failed: ToModal = serde_json::from_value(
             json!({"type": "portico:session-error", "code": "token_request_failed", "message": "down"}),
