@@ -177,6 +177,18 @@ string_enum! {
 }
 
 string_enum! {
+    /// The modal's colours (`Portico.create({theme})`): `system` follows `prefers-color-scheme`.
+    #[derive(Default)]
+    Theme {
+        Light = "light",
+        Dark = "dark",
+        #[default]
+        System = "system",
+    }
+    fallback Unknown = "unknown"
+}
+
+string_enum! {
     /// Where an OAuth sign-in attempt stands, as the modal sees it.
     AttemptStatus {
         /// Created; the sign-in window has not opened it yet.
