@@ -54,6 +54,20 @@ const HOP_BY_HOP: [&str; 9] = [
     "upgrade",
 ];
 
+/// The methods passthrough forwards (those documented for it). Others, TRACE above all (which
+/// would echo the injected credential back), never reach a provider.
+const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS";
+
+fn check_method(method: &http::Method) -> ApiResult<()> {
+    use http::Method;
+    match *method {
+        Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS => {
+            Ok(())
+        }
+        _ => Err(ApiError::method_not_allowed(method.as_str(), ALLOWED_METHODS)),
+    }
+}
+
 /// Request headers the host sends Portico that must not reach the provider.
 fn is_stripped_request_header(name: &HeaderName) -> bool {
     let n = name.as_str();
@@ -126,6 +140,7 @@ fn upstream_error(e: UpstreamError) -> ApiError {
         (status = 400, description = "Missing or malformed connection key, a path leaving the API base, or an action mismatch", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such connection for this key", body = ErrorBody),
+        (status = 405, description = "A method passthrough does not forward (TRACE, CONNECT…); `Allow` lists the others", body = ErrorBody),
         (status = 409, description = "The connection needs reauthorisation", body = ErrorBody),
         (status = 502, description = "The upstream could not be reached", body = ErrorBody),
         (status = 504, description = "The upstream timed out", body = ErrorBody),
@@ -134,6 +149,7 @@ fn upstream_error(e: UpstreamError) -> ApiError {
 async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request: Request) -> ApiResult<Response> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    check_method(&parts.method)?;
     let key_text = header(&parts.headers, &["x-portico-connection-key", "x-pica-connection-key"]).ok_or_else(|| {
         ApiError::bad_request(
             ErrorCode::MissingConnectionKey,
