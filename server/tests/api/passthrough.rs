@@ -19,6 +19,7 @@ on_both_backends!(
     upstream_connections_are_kept_alive_and_replaced_when_closed,
     a_graceful_stop_writes_every_logged_call,
     only_the_documented_methods_are_forwarded,
+    headers_named_in_the_hosts_connection_header_never_reach_upstream,
 );
 
 fn passthrough(
@@ -272,4 +273,26 @@ async fn only_the_documented_methods_are_forwarded(app: TestApp) {
         let response = passthrough(&app, method.clone(), "echo/x", &key, ck).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{method}");
     }
+}
+
+async fn headers_named_in_the_hosts_connection_header_never_reach_upstream(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection["key"].as_str().unwrap();
+    let (status, body) = crate::helpers::raw_request(
+        &app,
+        "GET",
+        "/v1/passthrough/echo/x",
+        &[
+            ("x-portico-secret", &key),
+            ("x-portico-connection-key", ck),
+            ("Connection", "keep-alive, X-Hop"),
+            ("X-Hop", "for-portico-only"),
+            ("X-Custom", "kept"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("kept"), "{body}");
+    assert!(!body.contains("for-portico-only") && !body.to_lowercase().contains("x-hop"), "{body}");
 }
