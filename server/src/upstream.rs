@@ -47,6 +47,9 @@ fn render_url(template: &Template, creds: &Credentials) -> Result<Url, UpstreamE
             if !url_safe(value) {
                 return Err(UpstreamError::BadBase(format!("`{var}` may only hold letters, digits, `-`, `.` and `_`")));
             }
+            if portico_catalog::is_only_dots(value) {
+                return Err(UpstreamError::BadBase(format!("`{var}` cannot be made only of dots")));
+            }
         }
     }
     let text = template.render(|n| creds.get(n)).map_err(|e| UpstreamError::BadBase(e.to_string()))?;
@@ -509,6 +512,17 @@ mod tests {
             let c = Credentials::new(BTreeMap::from([("connectionConfig.subdomain".into(), evil.into())]));
             assert!(render_url(&t, &c).is_err(), "{evil}");
         }
+    }
+
+    #[test]
+    fn dot_segment_settings_cannot_move_the_base() {
+        let t = Template::parse("https://api.example.com/tenants/${connectionConfig.tenant}/v1").unwrap();
+        for dots in [".", "..", "...", "...."] {
+            let c = Credentials::new(BTreeMap::from([("connectionConfig.tenant".into(), dots.into())]));
+            assert!(render_url(&t, &c).is_err(), "{dots:?} was accepted");
+        }
+        let ok = Credentials::new(BTreeMap::from([("connectionConfig.tenant".into(), "a.b".into())]));
+        assert_eq!(render_url(&t, &ok).unwrap().path(), "/tenants/a.b/v1");
     }
 
     #[test]
