@@ -32,6 +32,7 @@ on_both_backends!(
     deleting_revokes_the_grant_at_the_provider,
     redirect_mode_returns_to_an_allowed_page_only,
     repeated_refresh_failures_back_off_then_need_reauth,
+    forged_states_and_sessionless_starts_get_a_4xx_page,
 );
 
 mod timeouts {
@@ -257,7 +258,7 @@ async fn a_replayed_state_is_refused_and_changes_nothing(app: TestApp) {
     assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 1, "no second connection");
     // The start page cannot be used twice either.
     let again = app.client.get(&done.urls[0]).send().await.unwrap();
-    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     assert!(again.text().await.unwrap().contains("already used"));
 }
 
@@ -619,4 +620,23 @@ async fn repeated_refresh_failures_back_off_then_need_reauth(app: TestApp) {
     assert_eq!(failed[2]["data"]["needsReauth"], false);
     let listed = app.list_connections(&app.workspace.test_key, "?status=needs_reauth").await;
     assert_eq!(listed["total"], 1);
+}
+
+async fn forged_states_and_sessionless_starts_get_a_4xx_page(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    for (path, code) in [
+        ("/oauth/callback?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x", "state_invalid"),
+        ("/oauth/callback?code=x", "state_invalid"),
+        ("/oauth/callback", "state_invalid"),
+        ("/oauth/start", "state_invalid"),
+        ("/oauth/start?attempt=att_forged0000000000000000", "state_invalid"),
+    ] {
+        let response = app.get(path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.starts_with("text/html"), "{path}: still the worded page, {content_type}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(code) && page.contains("Could not connect"), "{path}: {page}");
+    }
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
 }
