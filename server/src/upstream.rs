@@ -366,8 +366,13 @@ pub fn refused_private(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// The client for verification requests and token exchanges (not the passthrough hot path).
-pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::Client {
+///
+/// Proxies named in the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are ignored: a
+/// proxy resolves names itself, past the guarded resolver. A client that cannot be built is a
+/// start-up failure, never a fallback to an unguarded default client.
+pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.passthrough.connect_timeout)
         .timeout(config.passthrough.timeout)
@@ -377,7 +382,6 @@ pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::C
         .dns_resolver(Arc::new(GuardedResolver { allow }))
         .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 #[cfg(test)]
