@@ -410,7 +410,7 @@ fn prepare(
     let base = state.api_bases.base_for(platform, creds).map_err(upstream_error)?;
     let mut url = upstream::join(&base, raw_path, query).map_err(upstream_error)?;
     upstream::inject(platform, creds, &mut headers, &mut url).map_err(upstream_error)?;
-    state.private_allow.check_literal(&url).map_err(upstream_error)?;
+    state.private_allow.check_url(&url).map_err(upstream_error)?;
     Ok((url, headers))
 }
 

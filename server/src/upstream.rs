@@ -278,12 +278,23 @@ impl PrivateAllowList {
         self.origins.iter().any(|o| same_origin(o, url))
     }
 
-    /// Refuses a URL whose host is a private IP literal (the resolver never sees those).
-    pub fn check_literal(&self, url: &Url) -> Result<(), UpstreamError> {
+    /// Refuses a URL whose host is a private IP literal (the resolver never sees those), and one
+    /// whose host name is allow-listed under another scheme or port: the resolver sees only the
+    /// name, so an entry for `https://crm.internal` must not open `http://crm.internal:8080`.
+    /// Called before every outbound request.
+    pub fn check_url(&self, url: &Url) -> Result<(), UpstreamError> {
         let ip = match url.host() {
             Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
             Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-            _ => return Ok(()),
+            Some(url::Host::Domain(name)) => {
+                let listed = self.hosts.contains(&name.to_ascii_lowercase());
+                return if listed && !self.allows_origin(url) {
+                    Err(UpstreamError::PrivateAddress(url.origin().ascii_serialization()))
+                } else {
+                    Ok(())
+                };
+            }
+            None => return Ok(()),
         };
         if is_public(ip) || self.allows_origin(url) {
             Ok(())
@@ -498,13 +509,24 @@ mod tests {
     fn private_literals_need_the_allow_list() {
         let none = PrivateAllowList::new(&[]);
         let mock = Url::parse("http://127.0.0.1:4010/api/me").unwrap();
-        assert!(none.check_literal(&mock).is_err());
-        assert!(none.check_literal(&Url::parse("http://[::1]:80/").unwrap()).is_err());
-        assert!(none.check_literal(&Url::parse("https://api.github.com/").unwrap()).is_ok());
+        assert!(none.check_url(&mock).is_err());
+        assert!(none.check_url(&Url::parse("http://[::1]:80/").unwrap()).is_err());
+        assert!(none.check_url(&Url::parse("https://api.github.com/").unwrap()).is_ok());
         let allowed = PrivateAllowList::new(&["http://127.0.0.1:4010".to_string()]);
-        assert!(allowed.check_literal(&mock).is_ok());
+        assert!(allowed.check_url(&mock).is_ok());
         let other_port = Url::parse("http://127.0.0.1:4011/").unwrap();
-        assert!(allowed.check_literal(&other_port).is_err(), "the allow-list is per origin");
+        assert!(allowed.check_url(&other_port).is_err(), "the allow-list is per origin");
+    }
+
+    #[test]
+    fn an_allow_listed_name_opens_only_its_exact_origin() {
+        let allowed = PrivateAllowList::new(&["https://crm.internal".to_string()]);
+        for ok in ["https://crm.internal/api", "https://CRM.internal:443/api", "https://api.github.com/"] {
+            assert!(allowed.check_url(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
+        }
+        for other in ["http://crm.internal:8080/", "http://crm.internal/", "https://crm.internal:8443/"] {
+            assert!(allowed.check_url(&Url::parse(other).unwrap()).is_err(), "{other} was opened");
+        }
     }
 
     #[test]

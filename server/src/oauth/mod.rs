@@ -145,7 +145,7 @@ pub async fn token_request(
     params: &[(&str, &str)],
 ) -> Result<TokenSet, GrantError> {
     let url = token_url(platform)?;
-    state.private_allow.check_literal(&url).map_err(|_| GrantError::Unreachable)?;
+    state.private_allow.check_url(&url).map_err(|_| GrantError::Unreachable)?;
     let mut form: Vec<(&str, &str)> = params.to_vec();
     form.push(("client_id", client.client_id.as_str()));
     form.push(("client_secret", client.client_secret.as_str()));
