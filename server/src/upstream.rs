@@ -376,6 +376,31 @@ pub fn refused_private(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Why a capped read of an answer's body stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CappedReadError {
+    /// The body is longer than the cap: it is not read to the end.
+    TooLarge,
+    /// The body could not be read.
+    Failed,
+}
+
+/// Reads an answer's body of at most `limit` bytes; a longer one (announced or sent) is refused
+/// without reading the rest, so a provider cannot make Portico buffer without bound.
+pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes, CappedReadError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(CappedReadError::TooLarge);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|_| CappedReadError::Failed)? {
+        if body.len() + chunk.len() > limit {
+            return Err(CappedReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 /// The client for verification requests and token exchanges (not the passthrough hot path).
 ///
 /// Proxies named in the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are ignored: a
