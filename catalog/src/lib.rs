@@ -175,6 +175,14 @@ impl Platform {
                 });
                 continue;
             }
+            if field.name.starts_with("connectionConfig.") && is_only_dots(value) {
+                // `.` and `..` are path segments: in a templated API base they would move it.
+                errors.push(FieldError {
+                    field: field.name.clone(),
+                    message: format!("{} cannot be made only of dots", field.label),
+                });
+                continue;
+            }
             if let Some(re) = pattern {
                 if !re.is_match(value) {
                     let hint = field.example.as_deref().map(|e| format!(" (it looks like {e})")).unwrap_or_default();
@@ -304,3 +312,9 @@ pub fn is_slug(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether `value` is `.`, `..` or any other run of dots only: a dot segment wherever it lands in
+/// a URL path. Connection settings never may be one, whatever a catalog file's pattern allows.
+pub fn is_only_dots(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b == b'.')
+}

@@ -144,7 +144,8 @@ impl Application {
         )?;
         tracing::info!(platforms = catalog.len(), "catalog loaded");
         let private_allow = Arc::new(PrivateAllowList::new(&config.passthrough.allow_private));
-        let http = upstream::build_client(&config, private_allow.clone());
+        let http = upstream::build_client(&config, private_allow.clone())
+            .map_err(|e| StartupError::Tls(format!("the outbound HTTP client: {e}")))?;
         let passthrough = Arc::new(passthrough_client(&config, &private_allow)?);
         let leptos = LeptosOptions::builder()
             .output_name("portico")

@@ -78,6 +78,7 @@ string_enum! {
         MissingConnectionKey = "missing_connection_key",
         ConnectionInactive = "connection_inactive",
         RetryBodyTooLarge = "retry_body_too_large",
+        MethodNotAllowed = "method_not_allowed",
         // Authentication.
         MissingSecretKey = "missing_secret_key",
         InvalidSecretKey = "invalid_secret_key",

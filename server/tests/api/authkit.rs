@@ -8,6 +8,7 @@ use crate::helpers::{assert_error, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    identities_with_whitespace_or_colons_are_refused_not_merged,
     rejects_a_missing_secret_key,
     rejects_an_unknown_or_malformed_secret_key,
     accepts_the_secret_key_in_each_documented_header,
@@ -249,4 +250,22 @@ async fn connect_link_exchanges_for_a_working_session(app: TestApp) {
     app.clock.advance_ms(16 * 60 * 1000);
     let late = app.post("/v1/authkit/link").json(&json!({"link": code})).send().await.unwrap();
     assert_error(late, StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired).await;
+}
+
+async fn identities_with_whitespace_or_colons_are_refused_not_merged(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    for identity in ["team:42", "team 42", " team_42", "team_42 "] {
+        let response = app
+            .post("/v1/authkit/token")
+            .header("x-portico-secret", &key)
+            .json(&json!({"identity": identity, "identityType": "team"}))
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_identity").await;
+    }
+    app.connect_mock(&key, "team_42").await;
+    let listed = app.list_connections(&key, "?identity=team_42").await;
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["rows"][0]["identity"], "team_42", "stored as sent");
 }

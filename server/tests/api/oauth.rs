@@ -33,6 +33,9 @@ on_both_backends!(
     deleting_revokes_the_grant_at_the_provider,
     redirect_mode_returns_to_an_allowed_page_only,
     repeated_refresh_failures_back_off_then_need_reauth,
+    forged_states_and_sessionless_starts_get_a_4xx_page,
+    a_401_during_the_refresh_back_off_does_not_refresh_again,
+    a_huge_token_answer_fails_in_words,
 );
 
 mod timeouts {
@@ -263,7 +266,7 @@ async fn a_replayed_state_is_refused_and_changes_nothing(app: TestApp) {
     assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 1, "no second connection");
     // The start page cannot be used twice either.
     let again = app.client.get(&done.urls[0]).send().await.unwrap();
-    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     assert!(again.text().await.unwrap().contains("already used"));
 }
 
@@ -640,4 +643,61 @@ async fn repeated_refresh_failures_back_off_then_need_reauth(app: TestApp) {
     assert_eq!(failed[2]["data"]["needsReauth"], false);
     let listed = app.list_connections(&app.workspace.test_key, "?status=needs_reauth").await;
     assert_eq!(listed.total, 1);
+}
+
+async fn forged_states_and_sessionless_starts_get_a_4xx_page(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    for (path, code) in [
+        ("/oauth/callback?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x", "state_invalid"),
+        ("/oauth/callback?code=x", "state_invalid"),
+        ("/oauth/callback", "state_invalid"),
+        ("/oauth/start", "state_invalid"),
+        ("/oauth/start?attempt=att_forged0000000000000000", "state_invalid"),
+    ] {
+        let response = app.get(path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.starts_with("text/html"), "{path}: still the worded page, {content_type}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(code) && page.contains("Could not connect"), "{path}: {page}");
+    }
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+}
+
+async fn a_401_during_the_refresh_back_off_does_not_refresh_again(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    // A token that dies after a second of real time, while Portico's clock says it is fresh.
+    mock_control(&app, "/_control/oauth", json!({"accessTokenTtlSecs": 1})).await;
+    let connection = connect(&app, "alice").await;
+    let key = connection["key"].as_str().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    mock_control(&app, "/_control/oauth", json!({"tokenFailure": "server_error"})).await;
+    let requests = || app.mock.stats.token_requests.load(Ordering::SeqCst);
+    let before = requests();
+    // The provider refuses the token (401): one refresh, which fails and starts the back-off.
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_eq!(requests() - before, 1);
+    // Every further 401 during the back-off is answered without asking the token endpoint.
+    for _ in 0..5 {
+        let response = me(&app, &app.url, key).await;
+        assert!(response.headers().contains_key("retry-after"), "says when to come back");
+        assert_error(response, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    }
+    assert_eq!(requests() - before, 1, "no refresh storm during the back-off");
+    // Once it is over, one more try.
+    app.clock.advance_ms(31_000);
+    let _ = me(&app, &app.url, key).await;
+    assert_eq!(requests() - before, 2);
+}
+
+async fn a_huge_token_answer_fails_in_words(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    let connection = connect(&app, "alice").await;
+    let key = connection["key"].as_str().unwrap();
+    // A valid token answer, padded to 4 MiB.
+    mock_control(&app, "/_control/oauth", json!({"tokenFailure": "huge_answer"})).await;
+    expire_tokens(&app);
+    let body = assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("too large"), "{message}");
 }

@@ -19,6 +19,8 @@ on_both_backends!(
     an_action_id_must_match_the_request,
     upstream_connections_are_kept_alive_and_replaced_when_closed,
     a_graceful_stop_writes_every_logged_call,
+    only_the_documented_methods_are_forwarded,
+    headers_named_in_the_hosts_connection_header_never_reach_upstream,
 );
 
 fn passthrough(
@@ -236,4 +238,62 @@ async fn a_graceful_stop_writes_every_logged_call(mut app: TestApp) {
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
     let logged = app.store.list_calls(&scope, None, None, 100).await.unwrap();
     assert_eq!(logged.len(), 25, "calls missing from the log after a graceful stop");
+}
+
+async fn only_the_documented_methods_are_forwarded(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection["key"].as_str().unwrap();
+    for method in ["TRACE", "PROPFIND", "PURGE", "FOO"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = passthrough(&app, method.clone(), "echo/x", &key, ck).send().await.unwrap();
+        let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert_eq!(allow, "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS", "{method}");
+        assert_error(response, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    }
+    // CONNECT, sent as written (a client would turn it into a tunnel).
+    let target = "/v1/passthrough/echo/x";
+    let (status, body) = crate::helpers::raw_request(
+        &app,
+        "CONNECT",
+        target,
+        &[("x-portico-secret", &key), ("x-portico-connection-key", ck)],
+    )
+    .await;
+    assert!((400..500).contains(&status), "CONNECT answered {status}: {body}");
+    assert!(!body.contains(API_KEY), "the credential came back");
+    // The documented ones still go through.
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::PATCH,
+        reqwest::Method::DELETE,
+        reqwest::Method::OPTIONS,
+    ] {
+        let response = passthrough(&app, method.clone(), "echo/x", &key, ck).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{method}");
+    }
+}
+
+async fn headers_named_in_the_hosts_connection_header_never_reach_upstream(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection["key"].as_str().unwrap();
+    let (status, body) = crate::helpers::raw_request(
+        &app,
+        "GET",
+        "/v1/passthrough/echo/x",
+        &[
+            ("x-portico-secret", &key),
+            ("x-portico-connection-key", ck),
+            ("Connection", "keep-alive, X-Hop"),
+            ("X-Hop", "for-portico-only"),
+            ("X-Custom", "kept"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("kept"), "{body}");
+    assert!(!body.contains("for-portico-only") && !body.to_lowercase().contains("x-hop"), "{body}");
 }
