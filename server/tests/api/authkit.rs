@@ -262,10 +262,10 @@ async fn identities_with_whitespace_or_colons_are_refused_not_merged(app: TestAp
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_identity").await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidIdentity).await;
     }
     app.connect_mock(&key, "team_42").await;
     let listed = app.list_connections(&key, "?identity=team_42").await;
-    assert_eq!(listed["total"], 1);
-    assert_eq!(listed["rows"][0]["identity"], "team_42", "stored as sent");
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.rows[0].identity.as_deref(), Some("team_42"), "stored as sent");
 }

@@ -661,7 +661,7 @@ async fn forged_states_and_sessionless_starts_get_a_4xx_page(app: TestApp) {
         let page = response.text().await.unwrap();
         assert!(page.contains(code) && page.contains("Could not connect"), "{path}: {page}");
     }
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
 }
 
 async fn a_401_during_the_refresh_back_off_does_not_refresh_again(app: TestApp) {
@@ -669,19 +669,19 @@ async fn a_401_during_the_refresh_back_off_does_not_refresh_again(app: TestApp) 
     // A token that dies after a second of real time, while Portico's clock says it is fresh.
     mock_control(&app, "/_control/oauth", json!({"accessTokenTtlSecs": 1})).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = connection.key.as_str();
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     mock_control(&app, "/_control/oauth", json!({"tokenFailure": "server_error"})).await;
     let requests = || app.mock.stats.token_requests.load(Ordering::SeqCst);
     let before = requests();
     // The provider refuses the token (401): one refresh, which fails and starts the back-off.
-    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     assert_eq!(requests() - before, 1);
     // Every further 401 during the back-off is answered without asking the token endpoint.
     for _ in 0..5 {
         let response = me(&app, &app.url, key).await;
         assert!(response.headers().contains_key("retry-after"), "says when to come back");
-        assert_error(response, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+        assert_error(response, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     }
     assert_eq!(requests() - before, 1, "no refresh storm during the back-off");
     // Once it is over, one more try.
@@ -693,11 +693,11 @@ async fn a_401_during_the_refresh_back_off_does_not_refresh_again(app: TestApp) 
 async fn a_huge_token_answer_fails_in_words(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = connection.key.as_str();
     // A valid token answer, padded to 4 MiB.
     mock_control(&app, "/_control/oauth", json!({"tokenFailure": "huge_answer"})).await;
     expire_tokens(&app);
-    let body = assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
-    let message = body["error"]["message"].as_str().unwrap();
+    let body = assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
+    let message = &body.error.message;
     assert!(message.contains("too large"), "{message}");
 }

@@ -243,13 +243,13 @@ async fn a_graceful_stop_writes_every_logged_call(mut app: TestApp) {
 async fn only_the_documented_methods_are_forwarded(app: TestApp) {
     let key = app.workspace.test_key.clone();
     let connection = app.connect_mock(&key, "u1").await;
-    let ck = connection["key"].as_str().unwrap();
+    let ck = connection.key.as_str();
     for method in ["TRACE", "PROPFIND", "PURGE", "FOO"] {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let response = passthrough(&app, method.clone(), "echo/x", &key, ck).send().await.unwrap();
         let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         assert_eq!(allow, "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS", "{method}");
-        assert_error(response, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+        assert_error(response, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed).await;
     }
     // CONNECT, sent as written (a client would turn it into a tunnel).
     let target = "/v1/passthrough/echo/x";
@@ -279,7 +279,7 @@ async fn only_the_documented_methods_are_forwarded(app: TestApp) {
 async fn headers_named_in_the_hosts_connection_header_never_reach_upstream(app: TestApp) {
     let key = app.workspace.test_key.clone();
     let connection = app.connect_mock(&key, "u1").await;
-    let ck = connection["key"].as_str().unwrap();
+    let ck = connection.key.as_str();
     let (status, body) = crate::helpers::raw_request(
         &app,
         "GET",
