@@ -54,7 +54,8 @@
     var frame = null;
     var ready = false;
     var isOpen = false;
-    var pendingMessage = null;
+    var pending = []; // messages posted before the modal said it was ready, in order
+    var opener = null; // the host page's element that had focus when the modal opened
     var readyTimer = null;
     var savedOverflow = "";
     var destroyed = false;
@@ -63,7 +64,7 @@
       if (ready && frame && frame.contentWindow) {
         frame.contentWindow.postMessage(message, PORTICO_ORIGIN);
       } else {
-        pendingMessage = message;
+        pending.push(message);
       }
     }
 
@@ -76,7 +77,11 @@
       document.documentElement.style.overflow = "hidden";
       frame.style.display = "block";
       frame.setAttribute("aria-hidden", "false");
+      opener = document.activeElement;
+      // A cross-origin frame may not autofocus: focus the frame, then tell the modal to focus its
+      // first control.
       frame.focus();
+      post({ type: "portico:shown" });
     }
 
     function hide() {
@@ -86,6 +91,12 @@
       frame.style.display = "none";
       frame.setAttribute("aria-hidden", "true");
       document.documentElement.style.overflow = savedOverflow;
+      // Focus goes back to what opened the modal (WCAG 2.4.3), if it is still on the page.
+      var back = opener;
+      opener = null;
+      if (back && back !== document.body && typeof back.focus === "function" && document.contains(back)) {
+        back.focus();
+      }
     }
 
     function onMessage(event) {
@@ -95,7 +106,9 @@
         case "portico:ready":
           ready = true;
           if (readyTimer) { clearTimeout(readyTimer); readyTimer = null; }
-          if (pendingMessage) { var m = pendingMessage; pendingMessage = null; post(m); }
+          var queued = pending;
+          pending = [];
+          queued.forEach(post);
           break;
         case "portico:success":
           call(options.onSuccess, data.connection);

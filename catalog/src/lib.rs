@@ -78,15 +78,40 @@ pub struct Verify {
     pub headers: Vec<(String, Template)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Action {
     /// Stable across releases: `<platform>.<name>`.
     pub id: String,
     pub title: String,
+    /// What the endpoint does, for a person or an agent choosing it.
+    pub description: Option<String>,
     pub method: String,
     /// `/repos/{owner}/{repo}/issues`: `{…}` segments match one path segment.
     pub path: String,
     pub docs_url: Option<String>,
+    /// What each `{param}` of the path is (every one appears here, described or not).
+    pub path_params: Vec<ActionParam>,
+    /// Query parameters the endpoint documents.
+    pub query: Vec<ActionParam>,
+    /// A JSON Schema (an object schema) of the JSON body, where the endpoint takes one.
+    pub body: Option<serde_json::Value>,
+}
+
+/// One parameter of an action: a path segment or a query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionParam {
+    pub name: String,
+    pub description: Option<String>,
+    pub required: bool,
+    /// The JSON Schema of the value (`{"type": "string"}` unless the file says otherwise).
+    pub schema: serde_json::Value,
+}
+
+impl Action {
+    /// The names of the path's `{params}`, in order.
+    pub fn path_param_names(&self) -> impl Iterator<Item = &str> {
+        self.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+    }
 }
 
 /// One validated platform.
@@ -147,6 +172,14 @@ impl Platform {
                 errors.push(FieldError {
                     field: field.name.clone(),
                     message: format!("{} is too long (at most {MAX_FIELD_LEN} characters)", field.label),
+                });
+                continue;
+            }
+            if field.name.starts_with("connectionConfig.") && is_only_dots(value) {
+                // `.` and `..` are path segments: in a templated API base they would move it.
+                errors.push(FieldError {
+                    field: field.name.clone(),
+                    message: format!("{} cannot be made only of dots", field.label),
                 });
                 continue;
             }
@@ -279,3 +312,9 @@ pub fn is_slug(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether `value` is `.`, `..` or any other run of dots only: a dot segment wherever it lands in
+/// a URL path. Connection settings never may be one, whatever a catalog file's pattern allows.
+pub fn is_only_dots(value: &str) -> bool {
+    !value.is_empty() && value.bytes().all(|b| b == b'.')
+}

@@ -9,7 +9,7 @@ use portico_wire::{AuthKind, FormField};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::{is_slug, Action, CatalogError, Inject, LoadVars, OAuth, Platform, Source, Template, Verify};
+use crate::{is_slug, Action, ActionParam, CatalogError, Inject, LoadVars, OAuth, Platform, Source, Template, Verify};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,9 +109,28 @@ fn get() -> String {
 struct ActionFile {
     id: String,
     title: String,
+    description: Option<String>,
     method: String,
     path: String,
     docs_url: Option<String>,
+    /// `{param}` name → what it is.
+    #[serde(default)]
+    params: BTreeMap<String, ParamFile>,
+    #[serde(default)]
+    query: BTreeMap<String, ParamFile>,
+    /// A JSON Schema, written as TOML.
+    body: Option<toml::Value>,
+}
+
+/// Everything besides `description` and `required` is the value's JSON Schema.
+#[derive(Deserialize)]
+struct ParamFile {
+    description: Option<String>,
+    #[serde(default)]
+    required: bool,
+    /// `type`, `enum`, `format`, `minimum`…: a JSON Schema for the value, written as TOML.
+    #[serde(default, flatten)]
+    schema: BTreeMap<String, toml::Value>,
 }
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -475,7 +494,94 @@ fn parse_action(
     if let Some(link) = &a.docs_url {
         cx.docs_link(&format!("actions[{i}].docs_url"), link)?;
     }
-    Ok(Action { id: a.id, title: a.title, method, path: a.path, docs_url: a.docs_url })
+    let (path_params, query, body) = parse_action_inputs(cx, i, &a.path, a.params, a.query, a.body)?;
+    Ok(Action {
+        id: a.id,
+        title: a.title,
+        description: a.description.filter(|d| !d.trim().is_empty()),
+        method,
+        path: a.path,
+        docs_url: a.docs_url,
+        path_params,
+        query,
+        body,
+    })
+}
+
+type ActionInputs = (Vec<ActionParam>, Vec<ActionParam>, Option<serde_json::Value>);
+
+/// An action's inputs: every path parameter (described where the file says), the query
+/// parameters, and the body's schema, which must be an object schema.
+fn parse_action_inputs(
+    cx: &Ctx,
+    i: usize,
+    path: &str,
+    mut params: BTreeMap<String, ParamFile>,
+    query: BTreeMap<String, ParamFile>,
+    body: Option<toml::Value>,
+) -> Result<ActionInputs, CatalogError> {
+    let names: Vec<&str> =
+        path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+    if let Some(stray) = params.keys().find(|k| !names.contains(&k.as_str())) {
+        return Err(cx.fail(format!("actions[{i}].params.{stray} is not a `{{…}}` segment of the path")));
+    }
+    let path_params = names
+        .iter()
+        .map(|name| {
+            let file = params.remove(*name).unwrap_or(ParamFile {
+                description: None,
+                required: true,
+                schema: BTreeMap::new(),
+            });
+            action_param(cx, &format!("actions[{i}].params.{name}"), name, file, true)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let query = query
+        .into_iter()
+        .map(|(name, file)| {
+            let required = file.required;
+            action_param(cx, &format!("actions[{i}].query.{name}"), &name, file, required)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let body = match body {
+        None => None,
+        Some(value) => {
+            let schema = to_json(&value);
+            if schema.get("type").and_then(|t| t.as_str()) != Some("object") {
+                return Err(cx.fail(format!("actions[{i}].body must be a JSON Schema with type = \"object\"")));
+            }
+            Some(schema)
+        }
+    };
+    Ok((path_params, query, body))
+}
+
+fn action_param(cx: &Ctx, at: &str, name: &str, file: ParamFile, required: bool) -> Result<ActionParam, CatalogError> {
+    if !is_identifier(name) {
+        return Err(cx.fail(format!("{at}: `{name}` must be letters, digits and `_`")));
+    }
+    let mut schema = serde_json::Map::new();
+    for (key, value) in file.schema {
+        schema.insert(key, to_json(&value));
+    }
+    schema.entry("type").or_insert_with(|| serde_json::Value::String("string".into()));
+    if let Some(description) = file.description.as_ref().filter(|d| !d.trim().is_empty()) {
+        schema.insert("description".into(), serde_json::Value::String(description.clone()));
+    }
+    Ok(ActionParam { name: name.to_string(), description: file.description, required, schema: schema.into() })
+}
+
+/// A TOML value as JSON (TOML has no null; dates become strings).
+fn to_json(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(n) => serde_json::Value::from(*n),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        toml::Value::Table(table) => table.iter().map(|(k, v)| (k.clone(), to_json(v))).collect(),
+    }
 }
 
 /// An action path starts with `/`, holds no `..` or query, and its parameters are whole segments.

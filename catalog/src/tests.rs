@@ -241,3 +241,23 @@ fn rejects_client_fields_outside_client_credentials() {
     let err = parse("acme.toml", &text).unwrap_err();
     assert!(err.message.contains("`clientId` must be apiKey, username, password or"), "{err}");
 }
+
+#[test]
+fn settings_of_only_dots_are_refused_whatever_the_pattern() {
+    let p = parse("acme.toml", API_KEY_PLATFORM).unwrap();
+    for dots in [".", "..", "...", " .. "] {
+        let values = BTreeMap::from([
+            ("apiKey".to_string(), "ak_abcd".to_string()),
+            ("connectionConfig.subdomain".to_string(), dots.to_string()),
+        ]);
+        let errors = p.check_form(&values).unwrap_err();
+        assert_eq!(errors.len(), 1, "{dots:?}: {errors:?}");
+        assert_eq!(errors[0].field, "connectionConfig.subdomain");
+        assert!(errors[0].message.contains("dots"), "said in words: {errors:?}");
+    }
+    let values = BTreeMap::from([
+        ("apiKey".to_string(), "ak_abcd".to_string()),
+        ("connectionConfig.subdomain".to_string(), "eu.west".to_string()),
+    ]);
+    assert!(p.check_form(&values).is_ok(), "dots inside a value are fine");
+}

@@ -1,12 +1,13 @@
 //! The modal's calls to Portico (same origin), authenticated by the session token.
 
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use portico_wire::{
-    ConnectionView, CreateConnectionRequest, ErrorBody, ErrorCode, OAuthAttemptStarted, OAuthAttemptView, SessionView,
+    ConnectionView, CreateConnectionRequest, ErrorCode, OAuthAttemptStarted, OAuthAttemptView, SessionView,
     StartOAuthRequest,
 };
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+use crate::js;
 
 /// A failed call, with a code for `onError` and a sentence for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,24 +46,35 @@ pub struct Api {
     pub parent_origin: Option<String>,
 }
 
-async fn decode<T: DeserializeOwned>(response: Response) -> Result<T, Failure> {
+/// The answer's JSON read by `read` (one of [`js`]'s decoders), or the error it carries.
+async fn decode<T>(response: Response, read: fn(&JsValue) -> Option<T>) -> Result<T, Failure> {
+    let status = response.status();
+    let body = response.text().await.ok().and_then(|t| js::parse(&t));
     if response.ok() {
-        return response.json::<T>().await.map_err(|_| {
+        return body.as_ref().and_then(read).ok_or_else(|| {
             Failure::new(ErrorCode::BadResponse, "The server sent an answer we could not read. Try again.")
         });
     }
-    let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(Failure { code: body.error.code, message: body.error.message }),
-        Err(_) => Err(Failure {
+    match body.as_ref().and_then(js::error_body) {
+        Some(error) => Err(Failure { code: error.code, message: error.message }),
+        None => Err(Failure {
             code: ErrorCode::ServerError,
             message: format!("The server answered with an error (HTTP {status}). Try again in a moment."),
         }),
     }
 }
 
+/// A JSON body; building a request with a string body cannot fail in practice.
+async fn send_json(request: RequestBuilder, body: String) -> Result<Response, Failure> {
+    let request = request
+        .header("content-type", "application/json")
+        .body(body)
+        .map_err(|_| Failure::new(ErrorCode::BadRequest, "The request could not be sent."))?;
+    request.send().await.map_err(|_| Failure::network())
+}
+
 impl Api {
-    fn authorize(&self, request: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
+    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
         let request = request.header("authorization", &format!("Bearer {}", self.token));
         match &self.parent_origin {
             Some(origin) => request.header("x-portico-parent-origin", origin),
@@ -73,46 +85,30 @@ impl Api {
     pub async fn session(&self) -> Result<SessionView, Failure> {
         let response =
             self.authorize(Request::get("/v1/authkit/session")).send().await.map_err(|_| Failure::network())?;
-        decode(response).await
+        decode(response, js::session_view).await
     }
 
     pub async fn create_connection(&self, body: &CreateConnectionRequest) -> Result<ConnectionView, Failure> {
-        let request = self
-            .authorize(Request::post("/v1/authkit/connections"))
-            .json(body)
-            .map_err(|_| Failure::new(ErrorCode::BadRequest, "The form could not be sent."))?;
-        let response = request.send().await.map_err(|_| Failure::network())?;
-        decode(response).await
+        let request = self.authorize(Request::post("/v1/authkit/connections"));
+        decode(send_json(request, js::create_connection_body(body)).await?, js::connection_view).await
     }
 
     /// Begins an OAuth sign-in; the answer names the page the popup (or the host page) opens.
     pub async fn start_oauth(&self, body: &StartOAuthRequest) -> Result<OAuthAttemptStarted, Failure> {
-        let request = self
-            .authorize(Request::post("/v1/authkit/oauth/attempts"))
-            .json(body)
-            .map_err(|_| Failure::new(ErrorCode::BadRequest, "The sign-in could not be started."))?;
-        let response = request.send().await.map_err(|_| Failure::network())?;
-        decode(response).await
+        let request = self.authorize(Request::post("/v1/authkit/oauth/attempts"));
+        decode(send_json(request, js::start_oauth_body(body)).await?, js::attempt_started).await
     }
 
     /// Where an OAuth sign-in stands, as the server recorded it.
     pub async fn oauth_attempt(&self, attempt_id: &str) -> Result<OAuthAttemptView, Failure> {
         let path = format!("/v1/authkit/oauth/attempts/{}", String::from(js_sys::encode_uri_component(attempt_id)));
         let response = self.authorize(Request::get(&path)).send().await.map_err(|_| Failure::network())?;
-        decode(response).await
+        decode(response, js::attempt_view).await
     }
-}
-
-#[derive(Deserialize)]
-struct LinkAnswer {
-    token: String,
 }
 
 /// The hosted connect page trades its link code for a session token.
 pub async fn exchange_link(link: &str) -> Result<String, Failure> {
-    let request = Request::post("/v1/authkit/link")
-        .json(&serde_json::json!({ "link": link }))
-        .map_err(|_| Failure::new(ErrorCode::BadRequest, "The link could not be sent."))?;
-    let response = request.send().await.map_err(|_| Failure::network())?;
-    decode::<LinkAnswer>(response).await.map(|a| a.token)
+    let response = send_json(Request::post("/v1/authkit/link"), js::link_body(link)).await?;
+    decode(response, |v| js_sys::Reflect::get(v, &JsValue::from_str("token")).ok()?.as_string()).await
 }

@@ -6,7 +6,8 @@
 
 use portico_wire::message::{ToLoader, ToModal};
 use portico_wire::{ConnectionView, ErrorCode};
-use serde_json::Value;
+
+use crate::js;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -18,17 +19,15 @@ pub struct Bridge {
 
 impl Bridge {
     pub fn post(&self, message: &ToLoader) {
+        self.post_value(&js::to_loader(message));
+    }
+
+    fn post_value(&self, data: &JsValue) {
         let (Some(origin), Some(window)) = (&self.parent_origin, web_sys::window()) else {
             return;
         };
-        let Ok(Some(parent)) = window.parent() else {
-            return;
-        };
-        let Ok(text) = serde_json::to_string(message) else {
-            return;
-        };
-        if let Ok(data) = js_sys::JSON::parse(&text) {
-            let _ = parent.post_message(&data, origin);
+        if let Ok(Some(parent)) = window.parent() {
+            let _ = parent.post_message(data, origin);
         }
     }
 
@@ -52,8 +51,9 @@ impl Bridge {
         self.post(&ToLoader::Navigate { url: url.to_string() });
     }
 
-    pub fn event(&self, name: &str, data: Value) {
-        self.post(&ToLoader::Event { name: name.to_string(), data });
+    /// `onEvent({name, data})`.
+    pub fn event(&self, name: &str, data: &[(&str, &str)]) {
+        self.post_value(&js::event(name, data));
     }
 
     /// Calls `handler` with each well-formed message from the parent window at the parent origin.
@@ -73,8 +73,7 @@ impl Bridge {
             if !from_parent {
                 return;
             }
-            let text = js_sys::JSON::stringify(&event.data()).ok().and_then(|s| s.as_string());
-            if let Some(message) = text.and_then(|t| serde_json::from_str::<ToModal>(&t).ok()) {
+            if let Some(message) = js::to_modal(&event.data()) {
                 handler(message);
             }
         });

@@ -10,6 +10,9 @@
 
 mod api;
 mod bridge;
+mod js;
+mod keys;
+mod logo;
 mod oauth;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,9 +23,8 @@ use leptos::task::spawn_local;
 use portico_wire::message::ToModal;
 use portico_wire::{
     AuthKind, AuthWindow, ConnectionStatus, ConnectionView, CreateConnectionRequest, ErrorCode, FormField,
-    IntegrationCard, SessionView,
+    IntegrationCard, SessionView, Theme,
 };
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -78,6 +80,8 @@ struct Modal {
     bridge: StoredValue<Bridge>,
     options: StoredValue<SessionOptions>,
     oauth: StoredValue<oauth::Flow, LocalStorage>,
+    /// The loader has shown the frame (always, on the hosted page): screens take focus.
+    shown: StoredValue<bool>,
 }
 
 impl Modal {
@@ -92,6 +96,7 @@ impl Modal {
         match self.mode {
             // The loader hides the frame; the next open() brings a new session.
             Mode::Embedded => {
+                self.shown.set_value(false);
                 self.screen.set(Screen::WaitingForSession);
                 self.session.set(None);
                 self.api.set_value(None);
@@ -124,7 +129,7 @@ impl Modal {
                         .as_deref()
                         .and_then(|slug| session.integrations.iter().find(|c| c.platform == slug).cloned());
                     modal.session.set(Some(session));
-                    modal.bridge.with_value(|b| b.event("opened", json!({})));
+                    modal.bridge.with_value(|b| b.event("opened", &[]));
                     match (resume, preselected) {
                         (Some(attempt), _) => modal.resume_oauth(attempt),
                         (None, Some(card)) => modal.open_card(card),
@@ -142,19 +147,20 @@ fn query_param(name: &str) -> Option<String> {
     web_sys::UrlSearchParams::new_with_str(&search).ok()?.get(name)
 }
 
-fn set_theme(theme: Option<&str>) {
+/// `light`, `dark`, or anything else (`system`, the default): the system's preference.
+fn set_theme(theme: Theme) {
+    let dark = match theme {
+        Theme::Dark => true,
+        Theme::Light => false,
+        _ => window().match_media("(prefers-color-scheme: dark)").ok().flatten().is_some_and(|m| m.matches()),
+    };
     if let Some(root) = document().document_element() {
-        let theme = match theme {
-            Some("dark") => "dark",
-            _ => "light",
-        };
-        let _ = root.set_attribute("data-theme", theme);
+        let _ = root.set_attribute("data-theme", if dark { "dark" } else { "light" });
     }
 }
 
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
     let Some(root) = document().get_element_by_id("portico-root") else {
         return;
     };
@@ -181,7 +187,15 @@ fn App() -> impl IntoView {
         bridge: StoredValue::new(Bridge { parent_origin: parent_origin.clone() }),
         options: StoredValue::new(SessionOptions::default()),
         oauth: StoredValue::new_local(oauth::Flow::default()),
+        shown: StoredValue::new(mode == Mode::Page),
     };
+    // Each new screen puts focus on its first control, once it is on the page.
+    Effect::new(move |_| {
+        modal.screen.track();
+        if modal.shown.get_value() {
+            request_animation_frame(keys::focus_first_control);
+        }
+    });
 
     match mode {
         Mode::Embedded => {
@@ -195,7 +209,7 @@ fn App() -> impl IntoView {
                 let origin = parent_origin.clone();
                 bridge.listen(move |msg: ToModal| match msg {
                     ToModal::Session { token, options } => {
-                        set_theme(options.theme.as_deref());
+                        set_theme(options.theme.unwrap_or_default());
                         modal.options.set_value(SessionOptions {
                             redirect: options.auth_window == AuthWindow::Redirect,
                             return_to: options.return_to,
@@ -209,15 +223,20 @@ fn App() -> impl IntoView {
                         modal.screen.set(Screen::Failed(Failure::new(code, &message)));
                     }
                     ToModal::Reset => {
+                        modal.shown.set_value(false);
                         modal.stop_oauth();
                         modal.screen.set(Screen::WaitingForSession);
+                    }
+                    ToModal::Shown => {
+                        modal.shown.set_value(true);
+                        keys::focus_first_control();
                     }
                 });
                 bridge.ready();
             });
         }
         Mode::Page => {
-            set_theme(query_param("theme").as_deref());
+            set_theme(query_param("theme").map(|t| Theme::parse(&t)).unwrap_or_default());
             let link = window().location().pathname().ok().and_then(|p| p.rsplit('/').next().map(str::to_string));
             spawn_local(async move {
                 match api::exchange_link(link.as_deref().unwrap_or_default()).await {
@@ -234,6 +253,8 @@ fn App() -> impl IntoView {
     let _escape = window_event_listener(ev::keydown, move |e: ev::KeyboardEvent| {
         if e.key() == "Escape" && !matches!(modal.screen.get_untracked(), Screen::Closed) {
             modal.close();
+        } else {
+            keys::on_keydown(&e);
         }
     });
 
@@ -310,18 +331,23 @@ fn connection_badge(session: &SessionView, platform: &str) -> Option<(&'static s
     }
 }
 
+/// Lower case by the browser's own Unicode tables (Rust's would add kilobytes to the download).
+fn lower(text: &str) -> String {
+    js_sys::JsString::from(text).to_lower_case().into()
+}
+
 /// Case-insensitive match on the name, slug or a category.
 fn card_matches(card: &IntegrationCard, query: &str, category: Option<&str>) -> bool {
-    let q = query.trim().to_lowercase();
+    let q = lower(query.trim());
     let text_ok = q.is_empty()
-        || card.name.to_lowercase().contains(&q)
+        || lower(&card.name).contains(&q)
         || card.platform.contains(&q)
         || card.categories.iter().any(|c| c.contains(&q));
     let category_ok = category.is_none_or(|c| card.categories.iter().any(|x| x == c));
     text_ok && category_ok
 }
 
-/// `developer-tools` → "Developer tools", `ai` → "AI".
+/// `developer-tools` → "Developer tools", `ai` → "AI". Category slugs are ASCII.
 fn pretty_category(slug: &str) -> String {
     const ACRONYMS: [&str; 8] = ["ai", "crm", "hr", "api", "erp", "sms", "seo", "it"];
     let mut out = String::new();
@@ -329,18 +355,12 @@ fn pretty_category(slug: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
+        let start = out.len();
+        out.push_str(word);
         if ACRONYMS.contains(&word) {
-            out.push_str(&word.to_uppercase());
-            continue;
-        }
-        let mut chars = word.chars();
-        if let Some(first) = chars.next() {
-            if i == 0 {
-                out.extend(first.to_uppercase());
-            } else {
-                out.push(first);
-            }
-            out.push_str(chars.as_str());
+            out[start..].make_ascii_uppercase();
+        } else if i == 0 {
+            out[start..start + word.len().min(1)].make_ascii_uppercase();
         }
     }
     out
@@ -404,7 +424,6 @@ fn list_view(modal: Modal) -> impl IntoView {
                 placeholder="Search integrations"
                 aria-label="Search integrations"
                 data-testid="search"
-                autofocus
                 prop:value=query
                 on:input=move |e| query.set(event_target_value(&e))
             />
@@ -425,7 +444,7 @@ fn list_view(modal: Modal) -> impl IntoView {
                             view! {
                                 <li>
                                     <button class="pm-item" data-platform=card.platform.clone() on:click=move |_| modal.open_card(open.clone())>
-                                        <img class="pm-logo" src=card.logo_url.clone() alt="" width="32" height="32"/>
+                                        {logo::logo(card.logo_url.clone(), &card.name, 32)}
                                         <span class="pm-item-text">
                                             <span class="pm-item-name">{card.name.clone()}</span>
                                             <span class="pm-item-category">{category}</span>
@@ -592,7 +611,7 @@ fn form_view(modal: Modal, card: IntegrationCard) -> impl IntoView {
                 <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
             </Show>
             <div class="pm-form-head">
-                <img class="pm-logo" src=card.logo_url.clone() alt="" width="40" height="40"/>
+                {logo::logo(card.logo_url.clone(), &card.name, 40)}
                 <h2>{format!("Connect {name}")}</h2>
             </div>
             <p class="pm-muted">

@@ -27,7 +27,6 @@ use portico_wire::{
     AttemptStatus, AuthKind, AuthWindow, ConnectionStatus, ConnectionView, ErrorCode, ErrorDetail, IntegrationCard,
     OAuthAttemptView, StartOAuthRequest,
 };
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -247,7 +246,9 @@ impl Modal {
             return;
         };
         self.oauth_screen(OAuthStage::Waiting);
-        self.bridge.with_value(|b| b.event("oauth_started", json!({ "platform": card.platform, "mode": "popup" })));
+        self.bridge.with_value(|b| {
+            b.event("oauth_started", &[("platform", &card.platform), ("mode", AuthWindow::Popup.as_str())])
+        });
         let modal = *self;
         spawn_local(async move {
             let request = StartOAuthRequest {
@@ -310,7 +311,10 @@ impl Modal {
             match api.start_oauth(&request).await {
                 Ok(started) if modal.is_current(generation) => {
                     modal.bridge.with_value(|b| {
-                        b.event("oauth_started", json!({ "platform": card.platform, "mode": "redirect" }));
+                        b.event(
+                            "oauth_started",
+                            &[("platform", &card.platform), ("mode", AuthWindow::Redirect.as_str())],
+                        );
                         b.navigate(&started.start_url);
                     });
                     // The page normally goes away now; if it does not, say so instead of spinning.
@@ -355,7 +359,8 @@ impl Modal {
         let platform = self.oauth.with_value(|f| f.card.as_ref().map(|c| c.platform.clone()));
         self.stop_oauth();
         self.oauth_screen(OAuthStage::Intro);
-        self.bridge.with_value(|b| b.event("oauth_cancelled", json!({ "platform": platform })));
+        self.bridge
+            .with_value(|b| b.event("oauth_cancelled", &[("platform", platform.as_deref().unwrap_or_default())]));
     }
 
     pub(crate) fn focus_popup(&self) {
@@ -526,9 +531,8 @@ impl Modal {
             return;
         }
         // What the callback page posts: `{type, attemptId, status, connection?, error?}`.
-        let text = js_sys::JSON::stringify(&event.data()).ok().and_then(|s| s.as_string());
         let Some(FromSignIn::OAuthResult { attempt_id: from, status, connection, error }) =
-            text.and_then(|t| serde_json::from_str::<FromSignIn>(&t).ok())
+            crate::js::from_sign_in(&event.data())
         else {
             return;
         };
@@ -588,7 +592,7 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
                         <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
                     })}
                     <div class="pm-form-head">
-                        <img class="pm-logo" src=card.logo_url.clone() alt="" width="40" height="40"/>
+                        {crate::logo::logo(card.logo_url.clone(), &card.name, 40)}
                         <h2>{title}</h2>
                     </div>
                     {reconnecting.then(|| view! {

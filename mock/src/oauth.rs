@@ -76,6 +76,8 @@ enum TokenFailure {
     ServerError,
     Slow,
     InvalidClient,
+    /// A valid token answer padded to 4 MiB: a client must cap what it reads.
+    HugeAnswer,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +154,7 @@ impl Settings {
         }
         let error = match failure {
             TokenFailure::Slow => return Injected::Slow(Duration::from_millis(self.slow_ms)),
+            TokenFailure::HugeAnswer => return Injected::Huge,
             TokenFailure::InvalidGrant => OAuthError::invalid_grant("Injected failure: the grant is not valid."),
             TokenFailure::InvalidClient => {
                 OAuthError::invalid_client("Injected failure: client authentication failed.")
@@ -168,6 +171,7 @@ impl Settings {
 
 enum Injected {
     None,
+    Huge,
     Slow(Duration),
     Fail(OAuthError),
 }
@@ -878,8 +882,9 @@ fn consent_page(request: &AuthorizeRequest) -> Response {
 async fn token(State(state): State<MockState>, headers: HeaderMap, body: Bytes) -> Response {
     state.stats.token_requests.fetch_add(1, Ordering::Relaxed);
     let injected = state.oauth.settings().take_injected();
+    let huge = matches!(injected, Injected::Huge);
     let result = match injected {
-        Injected::None => exchange(&state, &headers, &body),
+        Injected::None | Injected::Huge => exchange(&state, &headers, &body),
         Injected::Slow(delay) => {
             tokio::time::sleep(delay).await;
             exchange(&state, &headers, &body)
@@ -896,6 +901,9 @@ async fn token(State(state): State<MockState>, headers: HeaderMap, body: Bytes) 
             });
             if let Some(refresh_token) = issued.refresh_token {
                 body["refresh_token"] = json!(refresh_token);
+            }
+            if huge {
+                body["padding"] = json!("x".repeat(4 * 1024 * 1024));
             }
             (no_store(), Json(body)).into_response()
         }

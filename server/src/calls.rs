@@ -20,12 +20,12 @@ use tokio::sync::{mpsc, oneshot};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::keys::SecretKeyAuth;
+use crate::query::whole_number;
 use crate::store::calls::CallRecord;
 use crate::store::Store;
 use crate::AppState;
-use portico_wire::ErrorCode;
 
 const CHANNEL: usize = 10_000;
 const BATCH: usize = 500;
@@ -146,21 +146,8 @@ async fn list_calls(
     auth: SecretKeyAuth,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> ApiResult<Json<CallList>> {
-    let number = |name: &str, min: i64, max: i64| -> ApiResult<Option<i64>> {
-        query
-            .get(name)
-            .map(|v| {
-                v.parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-                    ApiError::unprocessable(
-                        ErrorCode::InvalidQuery,
-                        format!("`{name}` must be a whole number from {min} to {max}."),
-                    )
-                })
-            })
-            .transpose()
-    };
-    let limit = number("limit", 1, 200)?.unwrap_or(50);
-    let before = number("before", 0, i64::MAX)?;
+    let limit = whole_number(&query, "limit", 1, 200)?.unwrap_or(50);
+    let before = whole_number(&query, "before", 0, i64::MAX)?;
     let rows =
         state.store.list_calls(&auth.scope, query.get("connectionId").map(String::as_str), before, limit).await?;
     Ok(Json(CallList {

@@ -15,6 +15,7 @@ pub enum SecretKind {
     DashboardSession,
     /// The CSRF token derived from a dashboard session (see `operators::sessions`).
     DashboardCsrf,
+    AgentToken,
 }
 
 impl SecretKind {
@@ -26,6 +27,7 @@ impl SecretKind {
             SecretKind::OauthState => b"portico oauth state\0",
             SecretKind::DashboardSession => b"portico dashboard session\0",
             SecretKind::DashboardCsrf => b"portico dashboard csrf\0",
+            SecretKind::AgentToken => b"portico agent token\0",
         }
     }
 }

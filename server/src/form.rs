@@ -51,7 +51,7 @@ async fn verify_credentials(state: &AppState, platform: &Platform, creds: &Crede
     upstream::inject(platform, creds, &mut headers, &mut url).map_err(|e| {
         ApiError::unprocessable(ErrorCode::InvalidFields, format!("Check the {} form: {e}.", platform.name))
     })?;
-    state.private_allow.check_literal(&url).map_err(|e| unreachable_provider(platform, &e.to_string()))?;
+    state.private_allow.check_url(&url).map_err(|e| unreachable_provider(platform, &e.to_string()))?;
     let method = reqwest::Method::from_bytes(verify.method.as_bytes()).unwrap_or(reqwest::Method::GET);
     let response = state
         .http

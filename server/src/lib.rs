@@ -4,6 +4,7 @@
 //! `Application` on port 0 with a fresh database. ARCHITECTURE.md maps these modules to the flow.
 #![forbid(unsafe_code)]
 
+pub mod agents;
 pub mod authkit;
 pub mod cache;
 pub mod calls;
@@ -24,6 +25,7 @@ pub mod lifecycle;
 pub mod oauth;
 pub mod operators;
 pub mod passthrough;
+pub mod query;
 pub mod ratelimit;
 mod routes;
 pub mod session;

@@ -28,7 +28,7 @@ use portico_wire::ErrorCode;
 use portico_wire::{ConnectionStatus, ErrorBody};
 use utoipa_axum::router::OpenApiRouter;
 
-const PREFIX: &str = "/v1/passthrough/";
+pub(crate) const PREFIX: &str = "/v1/passthrough/";
 
 /// The route is a wildcard, which OpenAPI cannot express: it is registered by hand and documented
 /// by [`PassthroughDoc`] as `/v1/passthrough/{path}`.
@@ -53,6 +53,20 @@ const HOP_BY_HOP: [&str; 9] = [
     "transfer-encoding",
     "upgrade",
 ];
+
+/// The methods passthrough forwards (those documented for it). Others, TRACE above all (which
+/// would echo the injected credential back), never reach a provider.
+const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS";
+
+fn check_method(method: &http::Method) -> ApiResult<()> {
+    use http::Method;
+    match *method {
+        Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE | Method::HEAD | Method::OPTIONS => {
+            Ok(())
+        }
+        _ => Err(ApiError::method_not_allowed(method.as_str(), ALLOWED_METHODS)),
+    }
+}
 
 /// Request headers the host sends Portico that must not reach the provider.
 fn is_stripped_request_header(name: &HeaderName) -> bool {
@@ -126,6 +140,7 @@ fn upstream_error(e: UpstreamError) -> ApiError {
         (status = 400, description = "Missing or malformed connection key, a path leaving the API base, or an action mismatch", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 404, description = "No such connection for this key", body = ErrorBody),
+        (status = 405, description = "A method passthrough does not forward (TRACE, CONNECT…); `Allow` lists the others", body = ErrorBody),
         (status = 409, description = "The connection needs reauthorisation", body = ErrorBody),
         (status = 502, description = "The upstream could not be reached", body = ErrorBody),
         (status = 504, description = "The upstream timed out", body = ErrorBody),
@@ -134,6 +149,7 @@ fn upstream_error(e: UpstreamError) -> ApiError {
 async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request: Request) -> ApiResult<Response> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
+    check_method(&parts.method)?;
     let key_text = header(&parts.headers, &["x-portico-connection-key", "x-pica-connection-key"]).ok_or_else(|| {
         ApiError::bad_request(
             ErrorCode::MissingConnectionKey,
@@ -161,17 +177,30 @@ async fn passthrough(State(state): State<AppState>, auth: SecretKeyAuth, request
     span.record("platform", row.platform.as_str());
     span.record("connection", row.id.as_str());
 
-    // From here on the call concerns a connection: whatever happens is logged.
     let action_id = header(&parts.headers, &["x-portico-action-id", "x-pica-action-id"]).map(str::to_string);
+    execute(&state, &auth, &row, action_id, parts, body, started).await
+}
+
+/// Sends one call through a connection and records it in the call log, whatever happens: the
+/// host's passthrough request, or an agent's tool call. `parts.uri` is `/v1/passthrough/{path}`.
+pub(crate) async fn execute(
+    state: &AppState,
+    auth: &SecretKeyAuth,
+    row: &ConnectionRow,
+    action_id: Option<String>,
+    parts: http::request::Parts,
+    body: Body,
+    started: Instant,
+) -> ApiResult<Response> {
     // The path as the call log shows it: relative to the API base, with its leading `/`.
     let path = parts.uri.path().get(PREFIX.len() - 1..).unwrap_or("/").to_string();
     let method = parts.method.to_string();
-    let outcome = forward(&state, &auth, &row, action_id.as_deref(), parts, body, started).await;
+    let outcome = forward(state, auth, row, action_id.as_deref(), parts, body, started).await;
     let (status, error_code, attempts) = match &outcome {
         Ok((response, attempts)) => (response.status().as_u16(), None, *attempts),
         Err(e) => (e.status.as_u16(), Some(e.code.to_string()), 1),
     };
-    span.record("status", status);
+    tracing::Span::current().record("status", status);
     let latency_ms = started.elapsed().as_millis() as i64;
     tracing::info!(latency_us = started.elapsed().as_micros() as u64, attempts, "passthrough");
     state.call_log.record(CallRecord {
@@ -301,11 +330,30 @@ async fn admit(state: &AppState, auth: &SecretKeyAuth, row: &ConnectionRow) -> A
     })
 }
 
+/// The header names a message's `Connection` header lists: they concern that one hop, and a
+/// proxy removes them (RFC 9110 §7.6.1).
+fn connection_listed(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// Whether `name` is among the `listed` (lower-case) names.
+fn is_listed(listed: &[String], name: &HeaderName) -> bool {
+    listed.iter().any(|l| l == name.as_str())
+}
+
 /// The host's headers that may reach the provider.
 fn forwarded_headers(headers: &HeaderMap) -> HeaderMap {
+    let listed = connection_listed(headers);
     let mut forwarded = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers {
-        if !is_stripped_request_header(name) {
+        if !is_stripped_request_header(name) && !is_listed(&listed, name) {
             forwarded.append(name.clone(), value.clone());
         }
     }
@@ -342,16 +390,24 @@ fn downstream(upstream: http::Response<upstream::UpstreamBody>, attempts: Option
     let (upstream_parts, upstream_body) = upstream.into_parts();
     let mut response = Response::new(Body::new(upstream_body));
     *response.status_mut() = upstream_parts.status;
+    *response.headers_mut() = answer_headers(&upstream_parts.headers);
     let out = response.headers_mut();
-    for (name, value) in &upstream_parts.headers {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
-            out.append(name.clone(), value.clone());
-        }
-    }
     if let Some(attempts) = attempts {
         out.insert("x-portico-attempts", http::HeaderValue::from(attempts));
     }
     response
+}
+
+/// The provider's headers that reach the host.
+fn answer_headers(upstream: &HeaderMap) -> HeaderMap {
+    let listed = connection_listed(upstream);
+    let mut out = HeaderMap::with_capacity(upstream.len());
+    for (name, value) in upstream {
+        if !HOP_BY_HOP.contains(&name.as_str()) && !is_listed(&listed, name) {
+            out.append(name.clone(), value.clone());
+        }
+    }
+    out
 }
 
 /// The upstream URL and headers (the forwarded ones plus the credentials) for a call with these
@@ -367,7 +423,7 @@ fn prepare(
     let base = state.api_bases.base_for(platform, creds).map_err(upstream_error)?;
     let mut url = upstream::join(&base, raw_path, query).map_err(upstream_error)?;
     upstream::inject(platform, creds, &mut headers, &mut url).map_err(upstream_error)?;
-    state.private_allow.check_literal(&url).map_err(upstream_error)?;
+    state.private_allow.check_url(&url).map_err(upstream_error)?;
     Ok((url, headers))
 }
 
@@ -501,6 +557,23 @@ mod tests {
         }
         for status in [200, 201, 400, 401, 404, 409] {
             assert!(!is_retryable(StatusCode::from_u16(status).unwrap()));
+        }
+    }
+
+    #[test]
+    fn headers_named_in_connection_are_dropped_both_ways() {
+        let mut headers = HeaderMap::new();
+        headers.append("connection", http::HeaderValue::from_static("keep-alive, X-Hop"));
+        headers.append("connection", http::HeaderValue::from_static("x-other"));
+        headers.insert("x-hop", http::HeaderValue::from_static("one hop only"));
+        headers.insert("x-other", http::HeaderValue::from_static("one hop only"));
+        headers.insert("x-kept", http::HeaderValue::from_static("kept"));
+        for (direction, out) in
+            [("to the provider", forwarded_headers(&headers)), ("to the host", answer_headers(&headers))]
+        {
+            assert!(!out.contains_key("x-hop") && !out.contains_key("x-other"), "{direction}: {out:?}");
+            assert!(!out.contains_key("connection"), "{direction}");
+            assert_eq!(out["x-kept"], "kept", "{direction}");
         }
     }
 

@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{authkit, calls, catalog, connections, dashboard, events, oauth, passthrough, telemetry, web};
+use crate::{agents, authkit, calls, catalog, connections, dashboard, events, oauth, passthrough, telemetry, web};
 
 /// The OpenAPI document's fixed parts; the paths come from the routers themselves.
 #[derive(utoipa::OpenApi)]
@@ -27,6 +27,7 @@ use crate::{authkit, calls, catalog, connections, dashboard, events, oauth, pass
         (name = "Passthrough", description = "Calls to a connection's platform API"),
         (name = "Catalog", description = "Integrations and their actions"),
         (name = "Events", description = "What happened to connections"),
+        (name = "Agents", description = "Tools for AI agents: MCP and function definitions"),
         (name = "Modal", description = "Used by Portico's own modal with its AuthKit token"),
         (name = "Health", description = "Probes"),
     )
@@ -55,6 +56,15 @@ impl utoipa::Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "agent_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An agent token (agt_…) for one identity's tools."))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -64,6 +74,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use utoipa::OpenApi;
     utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(authkit::router())
+        .merge(agents::router())
         .merge(connections::router())
         .merge(catalog::router())
         .merge(passthrough::router())

@@ -13,11 +13,10 @@ use tokio::net::TcpListener;
 use crate::clock::{self, Clock, Entropy, OsEntropy, SystemClock};
 use crate::config::{self, Config, VaultKeys};
 use crate::routes::build_router;
-use crate::state::{passthrough_client, AppState, AppStateInner};
+use crate::state::{AppState, AppStateInner};
 use crate::store::{self, Store};
 use crate::upstream::{self, PrivateAllowList};
 use crate::vault::{self, Vault};
-use crate::workers::bind_listener;
 use crate::{cache, calls, oauth, ratelimit};
 
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +144,8 @@ impl Application {
         )?;
         tracing::info!(platforms = catalog.len(), "catalog loaded");
         let private_allow = Arc::new(PrivateAllowList::new(&config.passthrough.allow_private));
-        let http = upstream::build_client(&config, private_allow.clone());
+        let http = upstream::build_client(&config, private_allow.clone())
+            .map_err(|e| StartupError::Tls(format!("the outbound HTTP client: {e}")))?;
         let passthrough = Arc::new(passthrough_client(&config, &private_allow)?);
         let leptos = LeptosOptions::builder()
             .output_name("portico")
@@ -213,4 +213,28 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(std::future::pending()).await
     }
+}
+
+pub(crate) fn passthrough_client(
+    config: &Config,
+    allow: &Arc<PrivateAllowList>,
+) -> Result<upstream::PassthroughClient, StartupError> {
+    upstream::PassthroughClient::new(config, allow.clone()).map_err(|e| StartupError::Tls(e.to_string()))
+}
+
+/// Binds the HTTP listener. With several workers each binds a socket of its own to the same
+/// address (`SO_REUSEPORT`): one shared socket would let whichever thread wakes first accept a
+/// whole burst of connections and leave the other cores idle.
+pub(crate) fn bind_listener(addr: SocketAddr, shared_port: bool) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    #[cfg(unix)]
+    {
+        // As `TcpListener::bind` does: a restarted server can bind while old connections linger.
+        socket.set_reuseaddr(true)?;
+        socket.set_reuseport(shared_port)?;
+    }
+    #[cfg(not(unix))]
+    let _ = shared_port;
+    socket.bind(addr)?;
+    socket.listen(1024)
 }

@@ -9,7 +9,6 @@ use portico_catalog::Catalog;
 
 use crate::clock::{Clock, Entropy};
 use crate::config::Config;
-use crate::startup::StartupError;
 use crate::store::Store;
 use crate::upstream::{self, PrivateAllowList};
 use crate::vault::Vault;
@@ -34,29 +33,6 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &AppStateInner {
         &self.shared
     }
-}
-
-impl AppState {
-    /// A serving thread's state: a passthrough client (so an upstream connection pool) of its own
-    /// and, where the backend needs it, a database pool of its own, which is also returned so the
-    /// thread can close it when it ends. Called on the thread's runtime.
-    pub(crate) fn for_worker(&self) -> Result<(AppState, Option<Store>), StartupError> {
-        let workers = u32::try_from(self.config.workers).unwrap_or(u32::MAX).max(1);
-        let own_store = self.shared.store.for_worker((store::POSTGRES_CONNECTIONS / workers).max(2));
-        let state = AppState {
-            shared: self.shared.clone(),
-            passthrough: Arc::new(passthrough_client(&self.config, &self.private_allow)?),
-            store: own_store.clone().unwrap_or_else(|| self.shared.store.clone()),
-        };
-        Ok((state, own_store))
-    }
-}
-
-pub(crate) fn passthrough_client(
-    config: &Config,
-    allow: &Arc<PrivateAllowList>,
-) -> Result<upstream::PassthroughClient, StartupError> {
-    upstream::PassthroughClient::new(config, allow.clone()).map_err(|e| StartupError::Tls(e.to_string()))
 }
 
 /// Secret-key rows (with the stored hash) by the presented key's hash.

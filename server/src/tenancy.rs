@@ -73,44 +73,35 @@ pub struct Scope {
     pub environment: Environment,
 }
 
-/// Who owns a connection, as the host names them: at most 128 characters once normalised.
+/// Who owns a connection, exactly as the host names them: at most 128 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Identity(String);
 
 pub const MAX_IDENTITY_LEN: usize = 128;
 
 impl Identity {
-    /// Trims, then replaces each run of whitespace and each `:` with `_`: connection keys use `::`
-    /// as a separator, and Pica advises against both characters in identities. Control characters
-    /// and `|` are refused rather than rewritten, since no host means them.
+    /// Takes the identity exactly as sent. Whitespace (anywhere, leading and trailing included),
+    /// `:` (connection keys use `::`), `|` and control characters are refused, never rewritten:
+    /// rewriting made `team:42`, `team 42` and `team_42` one identity, so one host user could
+    /// reach another's connections.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let trimmed = raw.trim();
-        if trimmed.is_empty() {
+        if raw.is_empty() {
             return Err("identity must not be empty".into());
         }
-        let mut out = String::with_capacity(trimmed.len());
-        let mut in_space = false;
-        for c in trimmed.chars() {
-            if c.is_control() && !c.is_whitespace() {
-                return Err("identity must not contain control characters".into());
-            }
-            if c == '|' {
-                return Err("identity must not contain `|`".into());
-            }
-            if c.is_whitespace() {
-                if !in_space {
-                    out.push('_');
-                }
-                in_space = true;
-                continue;
-            }
-            in_space = false;
-            out.push(if c == ':' { '_' } else { c });
+        if raw.chars().any(char::is_whitespace) {
+            return Err("identity must not contain spaces or other whitespace".into());
         }
-        if out.chars().count() > MAX_IDENTITY_LEN {
+        if let Some(c) = raw.chars().find(|c| c.is_control() || matches!(c, ':' | '|')) {
+            return Err(match c {
+                ':' => "identity must not contain `:`".into(),
+                '|' => "identity must not contain `|`".into(),
+                _ => "identity must not contain control characters".into(),
+            });
+        }
+        if raw.chars().count() > MAX_IDENTITY_LEN {
             return Err(format!("identity must be at most {MAX_IDENTITY_LEN} characters"));
         }
-        Ok(Identity(out))
+        Ok(Identity(raw.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -162,9 +153,15 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn identity_normalises_spaces_and_colons() {
-        assert_eq!(Identity::parse("  team:42  alpha ").unwrap().as_str(), "team_42_alpha");
-        assert_eq!(Identity::parse("user-123").unwrap().as_str(), "user-123");
+    fn identities_differing_only_in_whitespace_or_colons_never_collapse() {
+        // Rewritten, `team:42`, `team 42` and `team_42` were one identity: one host user could
+        // reach another's connections. They are refused instead, so each accepted one is as sent.
+        for raw in ["team:42", "team 42", "  team_42  ", " alice", "alice ", "a\tb", "a\u{a0}b", "a::b"] {
+            assert!(Identity::parse(raw).is_err(), "{raw:?} was accepted");
+        }
+        for exact in ["team_42", "user-123", "alice@example.com", "org/team.1"] {
+            assert_eq!(Identity::parse(exact).unwrap().as_str(), exact);
+        }
     }
 
     #[test]

@@ -47,6 +47,9 @@ fn render_url(template: &Template, creds: &Credentials) -> Result<Url, UpstreamE
             if !url_safe(value) {
                 return Err(UpstreamError::BadBase(format!("`{var}` may only hold letters, digits, `-`, `.` and `_`")));
             }
+            if portico_catalog::is_only_dots(value) {
+                return Err(UpstreamError::BadBase(format!("`{var}` cannot be made only of dots")));
+            }
         }
     }
     let text = template.render(|n| creds.get(n)).map_err(|e| UpstreamError::BadBase(e.to_string()))?;
@@ -275,12 +278,23 @@ impl PrivateAllowList {
         self.origins.iter().any(|o| same_origin(o, url))
     }
 
-    /// Refuses a URL whose host is a private IP literal (the resolver never sees those).
-    pub fn check_literal(&self, url: &Url) -> Result<(), UpstreamError> {
+    /// Refuses a URL whose host is a private IP literal (the resolver never sees those), and one
+    /// whose host name is allow-listed under another scheme or port: the resolver sees only the
+    /// name, so an entry for `https://crm.internal` must not open `http://crm.internal:8080`.
+    /// Called before every outbound request.
+    pub fn check_url(&self, url: &Url) -> Result<(), UpstreamError> {
         let ip = match url.host() {
             Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
             Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-            _ => return Ok(()),
+            Some(url::Host::Domain(name)) => {
+                let listed = self.hosts.contains(&name.to_ascii_lowercase());
+                return if listed && !self.allows_origin(url) {
+                    Err(UpstreamError::PrivateAddress(url.origin().ascii_serialization()))
+                } else {
+                    Ok(())
+                };
+            }
+            None => return Ok(()),
         };
         if is_public(ip) || self.allows_origin(url) {
             Ok(())
@@ -362,9 +376,39 @@ pub fn refused_private(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// Why a capped read of an answer's body stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CappedReadError {
+    /// The body is longer than the cap: it is not read to the end.
+    TooLarge,
+    /// The body could not be read.
+    Failed,
+}
+
+/// Reads an answer's body of at most `limit` bytes; a longer one (announced or sent) is refused
+/// without reading the rest, so a provider cannot make Portico buffer without bound.
+pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<bytes::Bytes, CappedReadError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(CappedReadError::TooLarge);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(|_| CappedReadError::Failed)? {
+        if body.len() + chunk.len() > limit {
+            return Err(CappedReadError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 /// The client for verification requests and token exchanges (not the passthrough hot path).
-pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::Client {
+///
+/// Proxies named in the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`) are ignored: a
+/// proxy resolves names itself, past the guarded resolver. A client that cannot be built is a
+/// start-up failure, never a fallback to an unguarded default client.
+pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.passthrough.connect_timeout)
         .timeout(config.passthrough.timeout)
@@ -374,7 +418,6 @@ pub fn build_client(config: &Config, allow: Arc<PrivateAllowList>) -> reqwest::C
         .dns_resolver(Arc::new(GuardedResolver { allow }))
         .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 #[cfg(test)]
@@ -491,13 +534,24 @@ mod tests {
     fn private_literals_need_the_allow_list() {
         let none = PrivateAllowList::new(&[]);
         let mock = Url::parse("http://127.0.0.1:4010/api/me").unwrap();
-        assert!(none.check_literal(&mock).is_err());
-        assert!(none.check_literal(&Url::parse("http://[::1]:80/").unwrap()).is_err());
-        assert!(none.check_literal(&Url::parse("https://api.github.com/").unwrap()).is_ok());
+        assert!(none.check_url(&mock).is_err());
+        assert!(none.check_url(&Url::parse("http://[::1]:80/").unwrap()).is_err());
+        assert!(none.check_url(&Url::parse("https://api.github.com/").unwrap()).is_ok());
         let allowed = PrivateAllowList::new(&["http://127.0.0.1:4010".to_string()]);
-        assert!(allowed.check_literal(&mock).is_ok());
+        assert!(allowed.check_url(&mock).is_ok());
         let other_port = Url::parse("http://127.0.0.1:4011/").unwrap();
-        assert!(allowed.check_literal(&other_port).is_err(), "the allow-list is per origin");
+        assert!(allowed.check_url(&other_port).is_err(), "the allow-list is per origin");
+    }
+
+    #[test]
+    fn an_allow_listed_name_opens_only_its_exact_origin() {
+        let allowed = PrivateAllowList::new(&["https://crm.internal".to_string()]);
+        for ok in ["https://crm.internal/api", "https://CRM.internal:443/api", "https://api.github.com/"] {
+            assert!(allowed.check_url(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
+        }
+        for other in ["http://crm.internal:8080/", "http://crm.internal/", "https://crm.internal:8443/"] {
+            assert!(allowed.check_url(&Url::parse(other).unwrap()).is_err(), "{other} was opened");
+        }
     }
 
     #[test]
@@ -509,6 +563,17 @@ mod tests {
             let c = Credentials::new(BTreeMap::from([("connectionConfig.subdomain".into(), evil.into())]));
             assert!(render_url(&t, &c).is_err(), "{evil}");
         }
+    }
+
+    #[test]
+    fn dot_segment_settings_cannot_move_the_base() {
+        let t = Template::parse("https://api.example.com/tenants/${connectionConfig.tenant}/v1").unwrap();
+        for dots in [".", "..", "...", "...."] {
+            let c = Credentials::new(BTreeMap::from([("connectionConfig.tenant".into(), dots.into())]));
+            assert!(render_url(&t, &c).is_err(), "{dots:?} was accepted");
+        }
+        let ok = Credentials::new(BTreeMap::from([("connectionConfig.tenant".into(), "a.b".into())]));
+        assert_eq!(render_url(&t, &ok).unwrap().path(), "/tenants/a.b/v1");
     }
 
     #[test]

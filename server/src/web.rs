@@ -2,17 +2,20 @@
 //! the host's iframe) and the hosted connect page (`/connect/{link}`), their assets, logos, and
 //! the health probes. Also the security headers every response carries.
 //!
-//! The loader, the modal's page shell, its boot script, its CSS and the logos are compiled into
-//! the binary; only the two WASM bundles are read from the site directory.
+//! The loader, the modal's page shell, its boot script and the logos are compiled into the binary;
+//! the two WASM bundles are read from the site directory. The modal's bundle (JS, WASM, CSS) has
+//! content-hashed names listed in `modal/manifest.json` (written by `cargo xtask build`), so it is
+//! served `immutable` for a year, from the gzip/brotli copies built beside each file.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use include_dir::{include_dir, Dir};
 use serde::Deserialize;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,6 +26,8 @@ static PUBLIC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../public");
 const EMBED_JS: &str = include_str!("../../public/embed.js");
 const MODAL_CSS: &str = include_str!("../../style/modal.css");
 const MODAL_BOOT_JS: &str = include_str!("../../frontend/boot.js");
+const MODAL_HTML: &str = include_str!("../../frontend/modal.html");
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const DOCS_HTML: &str = include_str!("../../public/docs.html");
 const DOCS_JS: &str = include_str!("../../public/docs.js");
 
@@ -34,16 +39,22 @@ pub fn probes() -> OpenApiRouter<AppState> {
 /// What browsers load (not part of the JSON API).
 pub fn router(state: &AppState) -> Router<AppState> {
     let site = &state.config.site_dir;
+    let bundle = ModalBundle::load(&site.join("modal"));
+    let cache = if bundle.hashed { IMMUTABLE } else { "no-cache" };
+    let modal_files = ServeDir::new(site.join("modal")).precompressed_br().precompressed_gzip();
+    let modal_files = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(cache)))
+        .service(modal_files);
     Router::new()
         .route("/embed.js", get(embed_js))
-        .route("/modal", get(modal_page))
-        .route("/connect/{link}", get(connect_page))
+        .route("/modal", get(modal_page).layer(Extension(bundle.clone())))
+        .route("/connect/{link}", get(connect_page).layer(Extension(bundle)))
         .route("/modal/boot.js", get(modal_boot))
         .route("/modal/modal.css", get(modal_css))
         .route("/docs", get(docs_page))
         .route("/docs.js", get(|| async { asset("text/javascript; charset=utf-8", DOCS_JS, "no-cache") }))
         .route("/logos/{file}", get(logo))
-        .nest_service("/modal/pkg", ServeDir::new(site.join("modal")))
+        .nest_service("/modal/pkg", modal_files)
         .nest_service("/pkg", ServeDir::new(site.join("pkg")))
 }
 
@@ -121,27 +132,52 @@ async fn logo(Path(file): Path<String>) -> Response {
     }
 }
 
-/// The modal's page. `mode` is `embedded` (in a host's iframe) or `page` (hosted connect link).
-fn modal_html(mode: &str) -> String {
-    format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Connect an integration</title>
-<link rel="stylesheet" href="/modal/modal.css">
-<link rel="modulepreload" href="/modal/pkg/portico_modal.js">
-<link rel="preload" href="/modal/pkg/portico_modal_bg.wasm" as="fetch" type="application/wasm" crossorigin>
-</head>
-<body data-mode="{mode}">
-<div id="portico-root"><div class="pm-backdrop"><div class="pm-dialog pm-center" role="status"><div class="pm-spinner" aria-hidden="true"></div><p>Loading…</p></div></div></div>
-<noscript>Connecting an integration needs JavaScript.</noscript>
-<script type="module" src="/modal/boot.js"></script>
-</body>
-</html>"#
-    )
+/// The modal bundle's URLs, as the page names them.
+#[derive(Debug, Clone)]
+struct ModalBundle {
+    js: String,
+    wasm: String,
+    css: String,
+    /// Content-hashed names (a manifest was found): cacheable for ever.
+    hashed: bool,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    js: String,
+    wasm: String,
+    css: String,
+}
+
+impl ModalBundle {
+    /// From `manifest.json`, or wasm-bindgen's plain names (a bundle built by hand), with the CSS
+    /// compiled into the binary.
+    fn load(dir: &std::path::Path) -> ModalBundle {
+        let manifest = std::fs::read(dir.join("manifest.json")).ok();
+        match manifest.and_then(|m| serde_json::from_slice::<Manifest>(&m).ok()) {
+            Some(m) => ModalBundle {
+                js: format!("/modal/pkg/{}", m.js),
+                wasm: format!("/modal/pkg/{}", m.wasm),
+                css: format!("/modal/pkg/{}", m.css),
+                hashed: true,
+            },
+            None => ModalBundle {
+                js: "/modal/pkg/portico_modal.js".into(),
+                wasm: "/modal/pkg/portico_modal_bg.wasm".into(),
+                css: "/modal/modal.css".into(),
+                hashed: false,
+            },
+        }
+    }
+
+    /// The modal's page. `mode` is `embedded` (in a host's iframe) or `page` (hosted connect link).
+    fn page(&self, mode: &str) -> String {
+        MODAL_HTML
+            .replace("{mode}", mode)
+            .replace("{js}", &self.js)
+            .replace("{wasm}", &self.wasm)
+            .replace("{css}", &self.css)
+    }
 }
 
 fn modal_csp(frame_ancestors: &str) -> String {
@@ -171,7 +207,11 @@ struct ModalQuery {
 /// only if some workspace allows that origin (checked again against the token's own workspace
 /// once the token arrives). The browser enforces `frame-ancestors`, so a false `parent` only
 /// blocks the frame.
-async fn modal_page(State(state): State<AppState>, Query(query): Query<ModalQuery>) -> Response {
+async fn modal_page(
+    State(state): State<AppState>,
+    Extension(bundle): Extension<ModalBundle>,
+    Query(query): Query<ModalQuery>,
+) -> Response {
     let ancestors = match query.parent.as_deref().map(|p| parse_origin("parent", p)) {
         Some(Ok(origin)) => match state.store.origin_allowed_anywhere(&origin).await {
             Ok(true) => origin,
@@ -180,21 +220,20 @@ async fn modal_page(State(state): State<AppState>, Query(query): Query<ModalQuer
         },
         _ => "'none'".to_string(),
     };
-    html_response(modal_html("embedded"), modal_csp(&ancestors))
+    html_response(bundle.page("embedded"), modal_csp(&ancestors))
 }
 
-async fn connect_page(Path(link): Path<String>) -> Response {
+async fn connect_page(Extension(bundle): Extension<ModalBundle>, Path(link): Path<String>) -> Response {
     if crate::session::parse_link(&link).is_none() {
         return crate::error::ApiError::not_found("Connect link").into_response();
     }
-    html_response(modal_html("page"), modal_csp("'none'"))
+    html_response(bundle.page("page"), modal_csp("'none'"))
 }
 
 /// Headers on every response: no MIME sniffing, no referrer leaks, and no framing unless the
 /// route set its own policy (only the modal page does). Plain header layers rather than a
 /// middleware function: they run on every passthrough answer and need no boxed future.
 pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    use tower_http::set_header::SetResponseHeaderLayer;
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, |response: &Response| {
             (!response.headers().contains_key(header::CONTENT_SECURITY_POLICY))
@@ -205,5 +244,5 @@ pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> 
             HeaderValue::from_static("frame-ancestors 'none'"),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
 }

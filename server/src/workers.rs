@@ -1,29 +1,14 @@
 //! Serving from one single-threaded runtime per core ([`Application::run_on_workers`]), each with
 //! a listening socket of its own on the shared port.
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
 use crate::routes::build_router;
-use crate::startup::{flush_call_log, Application, StartupError};
-
-/// Binds the HTTP listener. With several workers each binds a socket of its own to the same
-/// address (`SO_REUSEPORT`): one shared socket would let whichever thread wakes first accept a
-/// whole burst of connections and leave the other cores idle.
-pub(crate) fn bind_listener(addr: SocketAddr, shared_port: bool) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
-    #[cfg(unix)]
-    {
-        // As `TcpListener::bind` does: a restarted server can bind while old connections linger.
-        socket.set_reuseaddr(true)?;
-        socket.set_reuseport(shared_port)?;
-    }
-    #[cfg(not(unix))]
-    let _ = shared_port;
-    socket.bind(addr)?;
-    socket.listen(1024)
-}
+use crate::startup::{bind_listener, flush_call_log, Application, StartupError};
+use crate::state::AppState;
+use crate::store::{self, Store};
 
 impl Application {
     /// Serves on `config.workers` threads until `shutdown` resolves, the way nginx's workers do:
@@ -63,7 +48,7 @@ impl Application {
                 .name(format!("portico-w{index}"))
                 .spawn(move || {
                     let serve = async move {
-                        let (state, own_store) = state.for_worker()?;
+                        let (state, own_store) = worker_state(&state)?;
                         let listener = match listener {
                             Some(listener) => TcpListener::from_std(listener),
                             None => bind_listener(addr, true),
@@ -111,4 +96,18 @@ impl Application {
         flush_call_log(&self.state).await;
         result
     }
+}
+
+/// A serving thread's state: a passthrough client (so an upstream connection pool) of its own
+/// and, where the backend needs it, a database pool of its own, which is also returned so the
+/// thread can close it when it ends. Called on the thread's runtime.
+fn worker_state(state: &AppState) -> Result<(AppState, Option<Store>), StartupError> {
+    let workers = u32::try_from(state.config.workers).unwrap_or(u32::MAX).max(1);
+    let own_store = state.shared.store.for_worker((store::POSTGRES_CONNECTIONS / workers).max(2));
+    let worker = AppState {
+        shared: state.shared.clone(),
+        passthrough: Arc::new(crate::startup::passthrough_client(&state.config, &state.private_allow)?),
+        store: own_store.clone().unwrap_or_else(|| state.shared.store.clone()),
+    };
+    Ok((worker, own_store))
 }

@@ -43,7 +43,7 @@ fn watch_memory() -> (Arc<AtomicBool>, std::thread::JoinHandle<u64>) {
 
 async fn setup() -> (TestApp, String) {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite always runs");
-    let key = app.connect_mock(&app.workspace.test_key, "u1").await["key"].as_str().unwrap().to_string();
+    let key = app.connect_mock(&app.workspace.test_key, "u1").await.key;
     (app, key)
 }
 

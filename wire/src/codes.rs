@@ -78,6 +78,7 @@ string_enum! {
         MissingConnectionKey = "missing_connection_key",
         ConnectionInactive = "connection_inactive",
         RetryBodyTooLarge = "retry_body_too_large",
+        MethodNotAllowed = "method_not_allowed",
         // Authentication.
         MissingSecretKey = "missing_secret_key",
         InvalidSecretKey = "invalid_secret_key",
@@ -172,6 +173,18 @@ string_enum! {
         #[default]
         Popup = "popup",
         Redirect = "redirect",
+    }
+    fallback Unknown = "unknown"
+}
+
+string_enum! {
+    /// The modal's colours (`Portico.create({theme})`): `system` follows `prefers-color-scheme`.
+    #[derive(Default)]
+    Theme {
+        Light = "light",
+        Dark = "dark",
+        #[default]
+        System = "system",
     }
     fallback Unknown = "unknown"
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 mod codes;
 pub mod message;
 
-pub use codes::{AttemptStatus, AuthWindow, ConnectionStatus, ErrorCode};
+pub use codes::{AttemptStatus, AuthWindow, ConnectionStatus, ErrorCode, Theme};
 
 /// Every error the API returns: `{"error":{"code","message"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,23 @@ pub enum AuthKind {
 }
 
 impl AuthKind {
+    pub const ALL: [AuthKind; 4] =
+        [AuthKind::Oauth2, AuthKind::Oauth2ClientCredentials, AuthKind::ApiKey, AuthKind::Basic];
+
+    /// The JSON name (serde's, pinned by a test).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Oauth2 => "oauth2",
+            AuthKind::Oauth2ClientCredentials => "oauth2_client_credentials",
+            AuthKind::ApiKey => "api_key",
+            AuthKind::Basic => "basic",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AuthKind> {
+        AuthKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
     /// Whether the connect flow is a form the user fills in (as opposed to an OAuth redirect).
     pub fn uses_form(self) -> bool {
         !matches!(self, AuthKind::Oauth2)
@@ -225,9 +242,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn connection_view_uses_camel_case() {
-        let view = ConnectionView {
+    pub(crate) fn connection() -> ConnectionView {
+        ConnectionView {
             id: "c1".into(),
             key: "test::mock::default::00|u".into(),
             platform: "mock".into(),
@@ -240,7 +256,21 @@ mod tests {
             status: ConnectionStatus::Active,
             created_at: 1,
             updated_at: 2,
-        };
+        }
+    }
+
+    #[test]
+    fn auth_kind_names_are_serdes() {
+        for kind in AuthKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::json!(kind.as_str()));
+            assert_eq!(AuthKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(AuthKind::parse("carrier_pigeon"), None);
+    }
+
+    #[test]
+    fn connection_view_uses_camel_case() {
+        let view = connection();
         let json = serde_json::to_value(&view).unwrap();
         assert_eq!(json["identityType"], "user");
         assert_eq!(json["createdAt"], 1);

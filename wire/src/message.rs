@@ -7,7 +7,24 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{AttemptStatus, AuthWindow, ConnectionView, ErrorCode, ErrorDetail};
+use crate::{AttemptStatus, AuthWindow, ConnectionView, ErrorCode, ErrorDetail, Theme};
+
+/// The `type` of every message. The modal reads and writes messages with the browser's own JSON
+/// (serde_json would double its download) and the loader is JavaScript: both use these names,
+/// which the tests below hold equal to serde's.
+pub mod kind {
+    pub const SESSION: &str = "portico:session";
+    pub const SESSION_ERROR: &str = "portico:session-error";
+    pub const RESET: &str = "portico:reset";
+    pub const SHOWN: &str = "portico:shown";
+    pub const READY: &str = "portico:ready";
+    pub const SUCCESS: &str = "portico:success";
+    pub const ERROR: &str = "portico:error";
+    pub const CLOSE: &str = "portico:close";
+    pub const EVENT: &str = "portico:event";
+    pub const NAVIGATE: &str = "portico:navigate";
+    pub const OAUTH_RESULT: &str = "portico:oauth-result";
+}
 
 /// loader → modal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +43,10 @@ pub enum ToModal {
     /// The host closed the modal: forget the session.
     #[serde(rename = "portico:reset")]
     Reset,
+    /// The loader has shown the frame and focused it: the modal moves focus to its first control
+    /// (a cross-origin frame's `autofocus` is blocked by browsers).
+    #[serde(rename = "portico:shown")]
+    Shown,
 }
 
 /// What the host passed to `Portico.create`, as the modal needs it.
@@ -34,8 +55,9 @@ pub enum ToModal {
 pub struct SessionOptions {
     #[serde(default)]
     pub selected_integration: Option<String>,
+    /// Absent (or unknown): the system's preference.
     #[serde(default)]
-    pub theme: Option<String>,
+    pub theme: Option<Theme>,
     #[serde(default)]
     pub locale: Option<String>,
     #[serde(default)]
@@ -94,6 +116,30 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn type_of(value: impl Serialize) -> String {
+        serde_json::to_value(value).unwrap()["type"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn kind_constants_are_the_serde_names() {
+        let options = SessionOptions::default();
+        assert_eq!(type_of(ToModal::Session { token: "t".into(), options }), kind::SESSION);
+        let code = ErrorCode::NetworkError;
+        assert_eq!(type_of(ToModal::SessionError { code, message: "m".into() }), kind::SESSION_ERROR);
+        assert_eq!(type_of(ToModal::Reset), kind::RESET);
+        assert_eq!(type_of(ToModal::Shown), kind::SHOWN);
+        assert_eq!(type_of(ToLoader::Ready), kind::READY);
+        assert_eq!(type_of(ToLoader::Error { code, message: "m".into() }), kind::ERROR);
+        assert_eq!(type_of(ToLoader::Close), kind::CLOSE);
+        assert_eq!(type_of(ToLoader::Event { name: "n".into(), data: json!({}) }), kind::EVENT);
+        assert_eq!(type_of(ToLoader::Navigate { url: "u".into() }), kind::NAVIGATE);
+        let result =
+            FromSignIn::OAuthResult { attempt_id: None, status: AttemptStatus::Failed, connection: None, error: None };
+        assert_eq!(type_of(result), kind::OAUTH_RESULT);
+        let success = serde_json::to_string(&ToLoader::Success { connection: crate::tests::connection() }).unwrap();
+        assert!(success.contains(kind::SUCCESS));
+    }
+
     #[test]
     fn loader_messages_have_the_shapes_embed_js_writes() {
         let session: ToModal = serde_json::from_value(json!({
@@ -106,7 +152,7 @@ mod tests {
         let ToModal::Session { token, options } = session else { panic!("not a session") };
         assert_eq!(token, "akt_test_x");
         assert_eq!(options.auth_window, AuthWindow::Redirect);
-        assert_eq!(options.theme.as_deref(), Some("dark"));
+        assert_eq!(options.theme, Some(Theme::Dark));
         assert_eq!(serde_json::from_value::<ToModal>(json!({"type": "portico:reset"})).unwrap(), ToModal::Reset);
         let failed: ToModal = serde_json::from_value(
             json!({"type": "portico:session-error", "code": "token_request_failed", "message": "down"}),

@@ -1,13 +1,15 @@
 //! `cargo xtask`: the README's two commands and what they need.
 //!
 //!   cargo xtask demo    set up, build, and run the demo (Portico + mock provider + demo host)
-//!   cargo xtask test    set up, build, and run every test (cargo tests on SQLite and PostgreSQL,
-//!                       then Playwright in headless Chromium)
+//!   cargo xtask test    set up, build, check the modal's size, and run every test (cargo tests on
+//!                       SQLite and PostgreSQL, then Playwright in headless Chromium)
 //!   cargo xtask setup   only install what is missing (each step skipped when satisfied)
 //!   cargo xtask lint    the style gate `test` runs first: `cargo fmt --check`, and clippy with
 //!                       `-D warnings` on the native crates and on the modal for wasm32
 //!   cargo xtask build   set up, then build the two WASM bundles and the `portico` binary
-//!   cargo xtask sizes   print the bundles' raw and gzip sizes
+//!   cargo xtask sizes [--check]  print the bundles' raw and gzip sizes and what the modal
+//!                       downloads before its list shows; `--check` fails past the 80 KB budget
+//!                       (`test` fails past the lower-as-you-go ceiling in bundle.rs)
 //!   cargo xtask bench   passthrough side by side: direct vs nginx proxy_pass vs Portico (SQLite,
 //!                       PostgreSQL), with wrk; installs nginx and wrk from Debian when missing
 //!   cargo xtask fuzz [SECONDS]  run every cargo-fuzz target for SECONDS each (default 60; needs
@@ -31,6 +33,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 mod bench;
+mod bundle;
 
 const CARGO_LEPTOS_VERSION: &str = "0.3.10";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -47,14 +50,21 @@ fn main() -> ExitCode {
         Some("demo") => {
             setup().and_then(|_| build_assets()).and_then(|_| build_server()).and_then(|_| demo(&args[1..]))
         }
-        Some("test") => setup().and_then(|_| lint()).and_then(|_| build_assets()).and_then(|_| test()),
+        Some("test") => setup()
+            .and_then(|_| lint())
+            .and_then(|_| build_assets())
+            .and_then(|_| bundle::check(&site_dir().join("modal"), bundle::MODAL_CEILING, "ceiling"))
+            .and_then(|_| test()),
         Some("lint") => lint(),
-        Some("sizes") => sizes(),
+        Some("sizes") => sizes().and_then(|_| match args.get(1).map(String::as_str) {
+            Some("--check") => bundle::check(&site_dir().join("modal"), bundle::MODAL_BUDGET, "budget"),
+            _ => Ok(()),
+        }),
         Some("fuzz") => fuzz(args.get(1).map(String::as_str)),
         Some("bench") => bench::passthrough(),
         Some("logos") => logos(),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|setup|lint|build|sizes|fuzz [SECONDS]|bench|logos>");
+            eprintln!("usage: cargo xtask <demo|test|setup|lint|build|sizes [--check]|fuzz [SECONDS]|bench|logos>");
             return ExitCode::from(2);
         }
     };
@@ -322,7 +332,7 @@ fn build_modal() -> Result<()> {
             .arg(&bundle)
             .arg(&bundle),
     )?;
-    Ok(())
+    bundle::finish(&out)
 }
 
 fn portico_bin() -> PathBuf {
@@ -427,8 +437,6 @@ fn gzip_size(path: &Path) -> Option<u64> {
 fn sizes() -> Result<()> {
     let site = site_dir();
     let files = [
-        ("modal wasm", site.join("modal/portico_modal_bg.wasm")),
-        ("modal js", site.join("modal/portico_modal.js")),
         ("dashboard wasm", site.join("pkg/portico.wasm")),
         ("dashboard js", site.join("pkg/portico.js")),
         ("dashboard css", site.join("pkg/portico.css")),
@@ -448,6 +456,10 @@ fn sizes() -> Result<()> {
             }
             Err(_) => println!("{name:<26} {:>12}", "(not built)"),
         }
+    }
+    println!();
+    for (name, raw, gz) in bundle::first_load(&site.join("modal"))? {
+        println!("modal {name:<20} {raw:>12} {gz:>12}");
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use portico_wire::{ConnectionStatus, ErrorCode};
 use crate::error::{ApiError, ApiResult, AppJson};
 use crate::keys::SecretKeyAuth;
 use crate::lifecycle::{self, view};
+use crate::query::{comma_list, whole_number};
 use crate::store::connections::{ConnectionFilter, ConnectionRow};
 use crate::tenancy::{Identity, IdentityType, Scope};
 use crate::AppState;
@@ -58,25 +59,6 @@ pub fn parse_tags(tags: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-fn parse_number(name: &str, value: Option<&str>, default: i64, min: i64, max: i64) -> ApiResult<i64> {
-    match value {
-        None => Ok(default),
-        Some(v) => match v.trim().parse::<i64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::unprocessable(
-                ErrorCode::InvalidQuery,
-                format!("`{name}` must be a whole number from {min} to {max}."),
-            )),
-        },
-    }
-}
-
-fn comma_list(value: Option<&str>) -> Vec<String> {
-    value
-        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
 /// List connections (newest first), filtered and paginated.
 #[utoipa::path(get, path = "/v1/vault/connections", tag = "Connections",
     operation_id = "list_connections",
@@ -100,8 +82,8 @@ async fn list_connections(
     Query(query): Query<BTreeMap<String, String>>,
 ) -> ApiResult<Json<ConnectionList>> {
     let q = |name: &str| query.get(name).map(String::as_str);
-    let limit = parse_number("limit", q("limit"), 20, 1, 100)?;
-    let page = parse_number("page", q("page"), 1, 1, 1_000_000)?;
+    let limit = whole_number(&query, "limit", 1, 100)?.unwrap_or(20);
+    let page = whole_number(&query, "page", 1, 1_000_000)?.unwrap_or(1);
     let identity = q("identity")
         .map(|i| Identity::parse(i).map(|i| i.as_str().to_string()))
         .transpose()

@@ -67,7 +67,13 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
             Err(refused) => return refused,
         };
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // With `no-referrer` (the rest of Portico's policy) browsers send `Origin: null` on form posts,
+    // which the CSRF check must refuse; `same-origin` still sends no referrer to other sites.
+    response
+        .headers_mut()
+        .insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("same-origin"));
+    response
 }
 
 #[derive(Deserialize)]

@@ -11,13 +11,13 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::events::Event;
 use crate::keys::SecretKeyAuth;
+use crate::query::whole_number;
 use crate::store::events::EventRow;
 use crate::store::StoreError;
 use crate::AppState;
-use portico_wire::ErrorCode;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_events))
@@ -63,21 +63,8 @@ async fn list_events(
     auth: SecretKeyAuth,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> ApiResult<Json<EventList>> {
-    let number = |name: &str, min: i64, max: i64| -> ApiResult<Option<i64>> {
-        query
-            .get(name)
-            .map(|v| {
-                v.trim().parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| {
-                    ApiError::unprocessable(
-                        ErrorCode::InvalidQuery,
-                        format!("`{name}` must be a whole number from {min} to {max}."),
-                    )
-                })
-            })
-            .transpose()
-    };
-    let limit = number("limit", 1, 100)?.unwrap_or(50);
-    let before = number("before", 1, i64::MAX)?;
+    let limit = whole_number(&query, "limit", 1, 100)?.unwrap_or(50);
+    let before = whole_number(&query, "before", 1, i64::MAX)?;
     let connection_id = query.get("connectionId").map(String::as_str).filter(|c| !c.is_empty());
     let rows = state.store.list_events(&auth.scope, connection_id, before, limit).await?;
     let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use portico_catalog::is_slug;
+
 use crate::tenancy::{Environment, MAX_IDENTITY_LEN};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +22,6 @@ pub struct ConnectionKey {
 pub struct ConnectionKeyError(pub &'static str);
 
 const MAX_LEN: usize = 512;
-
-fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 64
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-}
 
 impl ConnectionKey {
     pub fn parse(text: &str) -> Result<Self, ConnectionKeyError> {

@@ -63,7 +63,12 @@ pub enum GrantError {
     Unreachable,
     #[error("the token endpoint's answer could not be read")]
     BadResponse,
+    #[error("the token endpoint's answer was too large (over {} KiB)", MAX_TOKEN_ANSWER / 1024)]
+    TooLarge,
 }
+
+/// The most of a token endpoint's answer that is read: real ones are well under 8 KiB.
+pub const MAX_TOKEN_ANSWER: usize = 64 * 1024;
 
 impl GrantError {
     /// Whether retrying later cannot help.
@@ -75,7 +80,7 @@ impl GrantError {
         match self {
             GrantError::InvalidGrant(_) => ErrorCode::InvalidGrant,
             GrantError::InvalidClient(_) => ErrorCode::InvalidClient,
-            GrantError::Provider { .. } | GrantError::BadResponse => ErrorCode::ProviderError,
+            GrantError::Provider { .. } | GrantError::BadResponse | GrantError::TooLarge => ErrorCode::ProviderError,
             GrantError::Timeout | GrantError::Unreachable => ErrorCode::ProviderUnreachable,
         }
     }
@@ -145,7 +150,7 @@ pub async fn token_request(
     params: &[(&str, &str)],
 ) -> Result<TokenSet, GrantError> {
     let url = token_url(platform)?;
-    state.private_allow.check_literal(&url).map_err(|_| GrantError::Unreachable)?;
+    state.private_allow.check_url(&url).map_err(|_| GrantError::Unreachable)?;
     let mut form: Vec<(&str, &str)> = params.to_vec();
     form.push(("client_id", client.client_id.as_str()));
     form.push(("client_secret", client.client_secret.as_str()));
@@ -164,7 +169,10 @@ pub async fn token_request(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    let body = response.bytes().await.map_err(|_| GrantError::Unreachable)?;
+    let body = crate::upstream::read_capped(response, MAX_TOKEN_ANSWER).await.map_err(|e| match e {
+        crate::upstream::CappedReadError::TooLarge => GrantError::TooLarge,
+        crate::upstream::CappedReadError::Failed => GrantError::Unreachable,
+    })?;
     let raw: Option<RawTokenAnswer> = if is_json || body.first() == Some(&b'{') {
         serde_json::from_slice(&body).ok()
     } else {

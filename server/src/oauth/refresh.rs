@@ -180,7 +180,9 @@ pub async fn refresh(
             return Ok(creds);
         }
         if let Some((_, Some(retry_at))) = state.store.refresh_state(scope, connection_id).await.map_err(internal)? {
-            if retry_at > now && rejected.is_none() {
+            // An upstream 401 does not cut the back-off short: a provider that refuses tokens while
+            // its token endpoint fails would otherwise get a refresh for every call (a storm).
+            if retry_at > now {
                 return Err(RefreshError::CoolingDown { retry_at });
             }
         }

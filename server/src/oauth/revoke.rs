@@ -32,7 +32,7 @@ pub async fn revoke_at_provider(state: &AppState, scope: &Scope, row: &Connectio
     let Ok(url) = revoke.render(|_| None).map_err(|_| ()).and_then(|u| url::Url::parse(&u).map_err(|_| ())) else {
         return false;
     };
-    if state.private_allow.check_literal(&url).is_err() {
+    if state.private_allow.check_url(&url).is_err() {
         return false;
     }
     let token = zeroize::Zeroizing::new(token);

@@ -194,17 +194,119 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<ConnectionRow>, i64), StoreError> {
+        let query = ListingQuery::new(scope, filter);
+        let total = self.count_listing(scope, filter, &query).await?;
+        if total == 0 || offset >= total {
+            return Ok((Vec::new(), total));
+        }
+        let ids = self.listing_page_ids(&query, limit, offset).await?;
+        Ok((self.connections_by_ids(scope, ids).await?, total))
+    }
+
+    /// How many connections match: from the per-platform counts when only a platform (or
+    /// nothing) filters, which is O(platforms), not O(rows).
+    async fn count_listing(
+        &self,
+        scope: &Scope,
+        filter: &ConnectionFilter,
+        query: &ListingQuery,
+    ) -> Result<i64, StoreError> {
+        let counted_by_platform_only = filter.identity.is_none()
+            && filter.identity_type.is_none()
+            && filter.keys.is_empty()
+            && filter.tags.is_empty()
+            && filter.active.is_none()
+            && filter.status.is_none();
+        if !counted_by_platform_only {
+            let count_sql = format!("SELECT COUNT(*) AS total FROM {} {}", query.from, query.sql);
+            return Ok(bind_all(sqlx::query(&count_sql), &query.args)
+                .fetch_one(self.pool())
+                .await?
+                .try_get("total")?);
+        }
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS total FROM connection_counts \
+             WHERE workspace_id = $1 AND environment = $2 AND ($3 = '' OR platform = $3)",
+        )
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.environment.as_str())
+        .bind(filter.platform.as_deref().unwrap_or(""))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row.try_get("total")?)
+    }
+
+    /// The ids of one page, from the indexes alone.
+    async fn listing_page_ids(&self, query: &ListingQuery, limit: i64, offset: i64) -> Result<Vec<String>, StoreError> {
+        let n = query.args.len();
+        let ids_sql = format!(
+            "SELECT {} AS id FROM {} {} ORDER BY {} LIMIT ${} OFFSET ${}",
+            query.id_column,
+            query.from,
+            query.sql,
+            query.order,
+            n + 1,
+            n + 2
+        );
+        let mut page_args = query.args.clone();
+        page_args.push(Arg::Int(limit));
+        page_args.push(Arg::Int(offset));
+        bind_all(sqlx::query(&ids_sql), &page_args)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| r.try_get("id").map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Whole rows for `ids`, newest first.
+    async fn connections_by_ids(&self, scope: &Scope, ids: Vec<String>) -> Result<Vec<ConnectionRow>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
+        let rows_sql = format!(
+            "SELECT {COLUMNS} FROM connections WHERE workspace_id = $1 AND environment = $2 AND id IN ({}) \
+             ORDER BY created_at DESC, id DESC",
+            placeholders.join(", ")
+        );
+        let mut row_args =
+            vec![Arg::Text(scope.workspace_id.as_str().to_string()), Arg::Text(scope.environment.as_str().to_string())];
+        row_args.extend(ids.into_iter().map(Arg::Text));
+        let rows = bind_all(sqlx::query(&rows_sql), &row_args).fetch_all(self.pool()).await?;
+        rows.iter().map(connection_from).collect()
+    }
+}
+
+/// The `FROM … WHERE …` of a listing and its bound values (`$1`, `$2` are the scope).
+struct ListingQuery {
+    from: &'static str,
+    id_column: &'static str,
+    order: &'static str,
+    sql: String,
+    args: Vec<Arg>,
+}
+
+impl ListingQuery {
+    fn new(scope: &Scope, filter: &ConnectionFilter) -> Self {
+        let mut query = Self::driven_by(scope, filter);
+        query.add_filters(filter);
+        query
+    }
+
+    /// Which table drives the listing. Only tags to filter on: everything comes from the tag
+    /// table and its indexes. Tags and other filters: the tag table drives, joined to the
+    /// connections for the rest. No tags: the connections.
+    fn driven_by(scope: &Scope, filter: &ConnectionFilter) -> Self {
         let mut args =
             vec![Arg::Text(scope.workspace_id.as_str().to_string()), Arg::Text(scope.environment.as_str().to_string())];
-        // Only tags to filter on: everything comes from the tag table and its indexes. Tags and
-        // other filters: the tag table drives, joined to the connections for the rest.
         let tags_only = filter.identity.is_none()
             && filter.identity_type.is_none()
             && filter.platform.is_none()
             && filter.active.is_none()
             && filter.status.is_none()
             && filter.keys.is_empty();
-        let (from, id_column, order, mut sql) = match filter.tags.first() {
+        let (from, id_column, order, sql) = match filter.tags.first() {
             Some(first) => {
                 args.push(Arg::Text(first.clone()));
                 let tag_where = "WHERE t.workspace_id = $1 AND t.environment = $2 AND t.tag = $3";
@@ -231,32 +333,38 @@ impl Store {
                 String::from("WHERE c.workspace_id = $1 AND c.environment = $2"),
             ),
         };
+        ListingQuery { from, id_column, order, sql, args }
+    }
+
+    /// Narrows by every filter but the first tag.
+    fn add_filters(&mut self, filter: &ConnectionFilter) {
+        let ListingQuery { sql, args, .. } = self;
         let mut push = |sql: &mut String, clause: &str, arg: Arg| {
             args.push(arg);
             sql.push_str(&clause.replace("$?", &format!("${}", args.len())));
         };
         for tag in filter.tags.iter().skip(1) {
             push(
-                &mut sql,
+                sql,
                 " AND EXISTS (SELECT 1 FROM connection_tags x WHERE x.workspace_id = $1 AND x.environment = $2 \
                  AND x.tag = $? AND x.connection_id = t.connection_id)",
                 Arg::Text(tag.clone()),
             );
         }
         if let Some(identity) = &filter.identity {
-            push(&mut sql, " AND c.identity = $?", Arg::Text(identity.clone()));
+            push(sql, " AND c.identity = $?", Arg::Text(identity.clone()));
         }
         if let Some(kind) = &filter.identity_type {
-            push(&mut sql, " AND c.identity_type = $?", Arg::Text(kind.clone()));
+            push(sql, " AND c.identity_type = $?", Arg::Text(kind.clone()));
         }
         if let Some(platform) = &filter.platform {
-            push(&mut sql, " AND c.platform = $?", Arg::Text(platform.clone()));
+            push(sql, " AND c.platform = $?", Arg::Text(platform.clone()));
         }
         if let Some(active) = filter.active {
-            push(&mut sql, " AND c.active = $?", Arg::Int(i64::from(active)));
+            push(sql, " AND c.active = $?", Arg::Int(i64::from(active)));
         }
         if let Some(status) = &filter.status {
-            push(&mut sql, " AND c.status = $?", Arg::Text(status.as_str().to_string()));
+            push(sql, " AND c.status = $?", Arg::Text(status.as_str().to_string()));
         }
         if !filter.keys.is_empty() {
             sql.push_str(" AND c.connection_key IN (");
@@ -264,63 +372,10 @@ impl Store {
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                push(&mut sql, "$?", Arg::Text(key.clone()));
+                push(sql, "$?", Arg::Text(key.clone()));
             }
             sql.push(')');
         }
-
-        let counted_by_platform_only = filter.identity.is_none()
-            && filter.identity_type.is_none()
-            && filter.keys.is_empty()
-            && filter.tags.is_empty()
-            && filter.active.is_none()
-            && filter.status.is_none();
-        let total: i64 = if counted_by_platform_only {
-            // Kept per platform by every insert and delete: O(platforms), not O(rows).
-            let row = sqlx::query(
-                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS total FROM connection_counts \
-                 WHERE workspace_id = $1 AND environment = $2 AND ($3 = '' OR platform = $3)",
-            )
-            .bind(scope.workspace_id.as_str())
-            .bind(scope.environment.as_str())
-            .bind(filter.platform.as_deref().unwrap_or(""))
-            .fetch_one(self.pool())
-            .await?;
-            row.try_get("total")?
-        } else {
-            let count_sql = format!("SELECT COUNT(*) AS total FROM {from} {sql}");
-            bind_all(sqlx::query(&count_sql), &args).fetch_one(self.pool()).await?.try_get("total")?
-        };
-        if total == 0 || offset >= total {
-            return Ok((Vec::new(), total));
-        }
-        let n = args.len();
-        let ids_sql =
-            format!("SELECT {id_column} AS id FROM {from} {sql} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
-        let mut page_args = args.clone();
-        page_args.push(Arg::Int(limit));
-        page_args.push(Arg::Int(offset));
-        let ids: Vec<String> = bind_all(sqlx::query(&ids_sql), &page_args)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(|r| r.try_get("id"))
-            .collect::<Result<_, _>>()?;
-        if ids.is_empty() {
-            return Ok((Vec::new(), total));
-        }
-        let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 3)).collect();
-        let rows_sql = format!(
-            "SELECT {COLUMNS} FROM connections WHERE workspace_id = $1 AND environment = $2 AND id IN ({}) \
-             ORDER BY created_at DESC, id DESC",
-            placeholders.join(", ")
-        );
-        let mut row_args =
-            vec![Arg::Text(scope.workspace_id.as_str().to_string()), Arg::Text(scope.environment.as_str().to_string())];
-        row_args.extend(ids.into_iter().map(Arg::Text));
-        let rows = bind_all(sqlx::query(&rows_sql), &row_args).fetch_all(self.pool()).await?;
-        let rows = rows.iter().map(connection_from).collect::<Result<Vec<_>, _>>()?;
-        Ok((rows, total))
     }
 }
 

@@ -6,6 +6,7 @@
 //! the ones `Any` carries on both: TEXT, 64-bit integers (timestamps are Unix milliseconds) and
 //! bytes. Every method that reads or writes tenant data takes the [`Scope`] first.
 
+pub mod agent_tokens;
 pub mod calls;
 pub mod connections;
 pub mod events;

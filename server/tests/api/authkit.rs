@@ -1,5 +1,6 @@
 //! Secret-key authentication and AuthKit tokens (`POST /v1/authkit/token`, the modal's session).
 
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -7,6 +8,7 @@ use crate::helpers::{assert_error, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
+    identities_with_whitespace_or_colons_are_refused_not_merged,
     rejects_a_missing_secret_key,
     rejects_an_unknown_or_malformed_secret_key,
     accepts_the_secret_key_in_each_documented_header,
@@ -25,7 +27,7 @@ on_both_backends!(
 async fn rejects_a_missing_secret_key(app: TestApp) {
     let response =
         app.post("/v1/authkit/token").json(&json!({"identity": "u1", "identityType": "user"})).send().await.unwrap();
-    assert_error(response, StatusCode::UNAUTHORIZED, "missing_secret_key").await;
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::MissingSecretKey).await;
 }
 
 async fn rejects_an_unknown_or_malformed_secret_key(app: TestApp) {
@@ -38,7 +40,7 @@ async fn rejects_an_unknown_or_malformed_secret_key(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::UNAUTHORIZED, "invalid_secret_key").await;
+        assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::InvalidSecretKey).await;
     }
 }
 
@@ -68,7 +70,7 @@ async fn rejects_a_revoked_secret_key(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::UNAUTHORIZED, "invalid_secret_key").await;
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::InvalidSecretKey).await;
 }
 
 async fn requires_a_valid_identity_type(app: TestApp) {
@@ -84,8 +86,8 @@ async fn requires_a_valid_identity_type(app: TestApp) {
             .send()
             .await
             .unwrap();
-        let error = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_identity_type").await;
-        assert!(error["error"]["message"].as_str().unwrap().contains("user, team, organization, project"));
+        let error = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidIdentityType).await;
+        assert!(error.error.message.contains("user, team, organization, project"));
     }
 }
 
@@ -102,7 +104,7 @@ async fn requires_an_identity(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_identity").await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidIdentity).await;
     }
 }
 
@@ -116,7 +118,7 @@ async fn rejects_malformed_json_and_wrong_shapes(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(broken, StatusCode::BAD_REQUEST, "invalid_json").await;
+    assert_error(broken, StatusCode::BAD_REQUEST, ErrorCode::InvalidJson).await;
     let wrong_type = app
         .post("/v1/authkit/token")
         .header("x-portico-secret", key)
@@ -124,10 +126,10 @@ async fn rejects_malformed_json_and_wrong_shapes(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(wrong_type, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request").await;
+    assert_error(wrong_type, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest).await;
     let no_content_type =
         app.post("/v1/authkit/token").header("x-portico-secret", key).body("{}").send().await.unwrap();
-    assert_error(no_content_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    assert_error(no_content_type, StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType).await;
 }
 
 async fn mints_a_token_with_expiry_and_connect_link(app: TestApp) {
@@ -156,18 +158,18 @@ async fn refuses_an_expired_token_in_words(app: TestApp) {
     assert_eq!(ok.status(), StatusCode::OK);
     app.clock.advance_ms(15 * 60 * 1000 + 1);
     let expired = app.get("/v1/authkit/session").bearer_auth(&token).send().await.unwrap();
-    let body = assert_error(expired, StatusCode::UNAUTHORIZED, "token_expired").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("expired"), "{body}");
+    let body = assert_error(expired, StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired).await;
+    assert!(body.error.message.contains("expired"), "{body:?}");
     let submit = app.submit_mock_form(&token, crate::helpers::API_KEY).await;
-    assert_error(submit, StatusCode::UNAUTHORIZED, "token_expired").await;
+    assert_error(submit, StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired).await;
 }
 
 async fn refuses_unknown_and_malformed_tokens(app: TestApp) {
     let missing = app.get("/v1/authkit/session").send().await.unwrap();
-    assert_error(missing, StatusCode::UNAUTHORIZED, "missing_token").await;
+    assert_error(missing, StatusCode::UNAUTHORIZED, ErrorCode::MissingToken).await;
     for token in ["garbage".to_string(), format!("akt_test_{}", "Z".repeat(43)), app.workspace.test_key.clone()] {
         let response = app.get("/v1/authkit/session").bearer_auth(&token).send().await.unwrap();
-        assert_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+        assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::InvalidToken).await;
     }
 }
 
@@ -200,7 +202,7 @@ async fn allowed_integrations_narrow_the_session(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid_allowed_integrations").await;
+    assert_error(unknown, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidAllowedIntegrations).await;
 
     let body: Value = app
         .post("/v1/authkit/token")
@@ -216,7 +218,7 @@ async fn allowed_integrations_narrow_the_session(app: TestApp) {
     let session: Value = app.get("/v1/authkit/session").bearer_auth(token).send().await.unwrap().json().await.unwrap();
     assert_eq!(session["integrations"].as_array().unwrap().len(), 0);
     let refused = app.submit_mock_form(token, crate::helpers::API_KEY).await;
-    assert_error(refused, StatusCode::NOT_FOUND, "integration_not_found").await;
+    assert_error(refused, StatusCode::NOT_FOUND, ErrorCode::IntegrationNotFound).await;
 }
 
 async fn connect_link_exchanges_for_a_working_session(app: TestApp) {
@@ -244,8 +246,26 @@ async fn connect_link_exchanges_for_a_working_session(app: TestApp) {
     assert_eq!(session["identityType"], "team");
 
     let bad = app.post("/v1/authkit/link").json(&json!({"link": "lnk_nope"})).send().await.unwrap();
-    assert_error(bad, StatusCode::UNAUTHORIZED, "invalid_link").await;
+    assert_error(bad, StatusCode::UNAUTHORIZED, ErrorCode::InvalidLink).await;
     app.clock.advance_ms(16 * 60 * 1000);
     let late = app.post("/v1/authkit/link").json(&json!({"link": code})).send().await.unwrap();
-    assert_error(late, StatusCode::UNAUTHORIZED, "token_expired").await;
+    assert_error(late, StatusCode::UNAUTHORIZED, ErrorCode::TokenExpired).await;
+}
+
+async fn identities_with_whitespace_or_colons_are_refused_not_merged(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    for identity in ["team:42", "team 42", " team_42", "team_42 "] {
+        let response = app
+            .post("/v1/authkit/token")
+            .header("x-portico-secret", &key)
+            .json(&json!({"identity": identity, "identityType": "team"}))
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidIdentity).await;
+    }
+    app.connect_mock(&key, "team_42").await;
+    let listed = app.list_connections(&key, "?identity=team_42").await;
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.rows[0].identity.as_deref(), Some("team_42"), "stored as sent");
 }

@@ -1,6 +1,7 @@
 //! What the hot-path caches may and may not delay: another replica's revocation is seen within
 //! the cache TTL; this process's own changes take effect at once.
 
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 
 use crate::helpers::{assert_error, TestApp};
@@ -25,19 +26,19 @@ async fn me(app: &TestApp, secret: &str, key: &str) -> reqwest::Response {
 async fn a_key_revoked_elsewhere_stops_working_within_the_ttl(app: TestApp) {
     use portico::clock::Clock;
     let secret = app.workspace.test_key.clone();
-    let key = app.connect_mock(&secret, "u1").await["key"].as_str().unwrap().to_string();
+    let key = app.connect_mock(&secret, "u1").await.key;
     assert_eq!(me(&app, &secret, &key).await.status(), StatusCode::OK);
     // Another process (the CLI, another replica) revokes it in the database.
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
     let id = app.store.list_secret_keys(&scope).await.unwrap()[0].id.clone();
     app.store.revoke_secret_key(&scope, &id, app.clock.now_ms()).await.unwrap();
     app.clock.advance_ms(app.config.cache_ttl.as_millis() as i64);
-    assert_error(me(&app, &secret, &key).await, StatusCode::UNAUTHORIZED, "invalid_secret_key").await;
+    assert_error(me(&app, &secret, &key).await, StatusCode::UNAUTHORIZED, ErrorCode::InvalidSecretKey).await;
 }
 
 async fn a_key_revoked_here_stops_at_once(app: TestApp) {
     let secret = app.workspace.test_key.clone();
-    let key = app.connect_mock(&secret, "u1").await["key"].as_str().unwrap().to_string();
+    let key = app.connect_mock(&secret, "u1").await.key;
     assert_eq!(me(&app, &secret, &key).await.status(), StatusCode::OK);
     let replica = app.spawn_replica(|_| {}).await.unwrap();
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
@@ -52,27 +53,27 @@ async fn a_key_revoked_here_stops_at_once(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(refused, StatusCode::UNAUTHORIZED, "invalid_secret_key").await;
+    assert_error(refused, StatusCode::UNAUTHORIZED, ErrorCode::InvalidSecretKey).await;
 }
 
 async fn a_deleted_connection_stops_passing_through_at_once(app: TestApp) {
     let secret = app.workspace.test_key.clone();
     let connection = app.connect_mock(&secret, "u1").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = &connection.key;
     assert_eq!(me(&app, &secret, key).await.status(), StatusCode::OK, "cached now");
     let deleted = app
-        .request(reqwest::Method::DELETE, &format!("/v1/vault/connections/{}", connection["id"].as_str().unwrap()))
+        .request(reqwest::Method::DELETE, &format!("/v1/vault/connections/{}", connection.id))
         .header("x-portico-secret", &secret)
         .send()
         .await
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::OK);
-    assert_error(me(&app, &secret, key).await, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(me(&app, &secret, key).await, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 async fn last_use_is_recorded_without_a_write_per_request(app: TestApp) {
     let secret = app.workspace.test_key.clone();
-    let key = app.connect_mock(&secret, "u1").await["key"].as_str().unwrap().to_string();
+    let key = app.connect_mock(&secret, "u1").await.key;
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
     let first_use = app.store.list_secret_keys(&scope).await.unwrap()[0].last_used_at.expect("recorded");
     app.clock.advance_ms(10_000);

@@ -5,6 +5,7 @@
 
 use portico::clock::Clock;
 use portico::tenancy::Environment;
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -96,7 +97,7 @@ async fn an_operator_platform_is_offered_connected_and_proxied_without_a_rebuild
             .send()
     };
     let refused = connect(WRONG_API_KEY).await.unwrap();
-    assert_error(refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid_credentials").await;
+    assert_error(refused, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidCredentials).await;
 
     // …and the right one creates a connection.
     let created = connect(API_KEY).await.unwrap();
@@ -169,9 +170,9 @@ async fn lists_every_catalog_platform_with_its_enabled_flag(app: TestApp) {
 
 async fn listing_integrations_needs_a_secret_key(app: TestApp) {
     let response = app.get("/v1/integrations").send().await.unwrap();
-    assert_error(response, StatusCode::UNAUTHORIZED, "missing_secret_key").await;
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::MissingSecretKey).await;
     let response = app.get("/v1/available-actions/github").send().await.unwrap();
-    assert_error(response, StatusCode::UNAUTHORIZED, "missing_secret_key").await;
+    assert_error(response, StatusCode::UNAUTHORIZED, ErrorCode::MissingSecretKey).await;
 }
 
 async fn available_actions(app: &TestApp, platform_and_query: &str) -> Value {
@@ -243,7 +244,7 @@ async fn rejects_bad_action_paging_with_422(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_query").await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidQuery).await;
     }
 }
 
@@ -254,7 +255,7 @@ async fn an_unknown_platforms_actions_are_a_404_json_error(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 async fn serves_a_vendored_logo_for_every_platform(app: TestApp) {

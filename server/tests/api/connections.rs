@@ -1,5 +1,6 @@
 //! Creating connections from the connect form, and the secret-key connections API.
 
+use portico_wire::{ConnectionStatus, ConnectionView, ErrorCode, TokenResponse};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -23,10 +24,10 @@ on_both_backends!(
 async fn a_wrong_key_is_refused_in_words_and_nothing_is_stored(app: TestApp) {
     let token = app.mint_token(&app.workspace.test_key, "u1").await;
     let response = app.submit_mock_form(&token, WRONG_API_KEY).await;
-    let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_credentials").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("Mock Provider did not accept"), "{body}");
+    let body = assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidCredentials).await;
+    assert!(body.error.message.contains("Mock Provider did not accept"), "{body:?}");
     let list = app.list_connections(&app.workspace.test_key, "").await;
-    assert_eq!(list["total"], 0);
+    assert_eq!(list.total, 0);
 }
 
 async fn a_malformed_key_is_refused_without_asking_the_provider(app: TestApp) {
@@ -41,26 +42,31 @@ async fn a_malformed_key_is_refused_without_asking_the_provider(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_fields").await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidFields).await;
     }
     assert_eq!(app.mock.stats.api_requests.load(Ordering::SeqCst), before);
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
 }
 
 async fn the_right_key_creates_a_connection_with_a_documented_key(app: TestApp) {
-    let connection = app.connect_mock(&app.workspace.test_key, "user-123").await;
-    let key = connection["key"].as_str().unwrap();
+    // The raw answer, not `connect_mock`: the credential check reads every byte the server sent.
+    let token = app.mint_token(&app.workspace.test_key, "user-123").await;
+    let response = app.submit_mock_form(&token, API_KEY).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let raw = response.text().await.unwrap();
+    let connection: ConnectionView = serde_json::from_str(&raw).unwrap();
+    let key = &connection.key;
     let (head, identity) = key.split_once('|').unwrap();
     assert_eq!(identity, "user-123");
     let parts: Vec<&str> = head.split("::").collect();
     assert_eq!(parts[..3], ["test", "mock", "default"]);
     assert!(parts[3].len() == 32 && parts[3].bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
-    assert_eq!(connection["platform"], "mock");
-    assert_eq!(connection["environment"], "test");
-    assert_eq!(connection["identityType"], "user");
-    assert_eq!(connection["status"], "active");
-    assert_eq!(connection["active"], true);
-    assert!(!connection.to_string().contains(API_KEY), "the answer never holds the credential");
+    assert_eq!(connection.platform, "mock");
+    assert_eq!(connection.environment, "test");
+    assert_eq!(connection.identity_type.as_deref(), Some("user"));
+    assert_eq!(connection.status, ConnectionStatus::Active);
+    assert!(connection.active);
+    assert!(!raw.contains(API_KEY), "the answer never holds the credential");
 }
 
 async fn listing_returns_only_the_asked_identity(app: TestApp) {
@@ -69,13 +75,13 @@ async fn listing_returns_only_the_asked_identity(app: TestApp) {
     app.connect_mock(key, "alice").await;
     app.connect_mock(key, "bob").await;
     let alice = app.list_connections(key, "?identity=alice&identityType=user").await;
-    assert_eq!(alice["type"], "Vault Connections");
-    assert_eq!(alice["total"], 2);
-    assert!(alice["rows"].as_array().unwrap().iter().all(|r| r["identity"] == "alice"));
+    assert_eq!(alice.kind, "Vault Connections");
+    assert_eq!(alice.total, 2);
+    assert!(alice.rows.iter().all(|r| r.identity.as_deref() == Some("alice")));
     let bob = app.list_connections(key, "?identity=bob").await;
-    assert_eq!(bob["total"], 1);
+    assert_eq!(bob.total, 1);
     let teams = app.list_connections(key, "?identity=alice&identityType=team").await;
-    assert_eq!(teams["total"], 0);
+    assert_eq!(teams.total, 0);
 }
 
 async fn listing_filters_and_paginates(app: TestApp) {
@@ -83,21 +89,21 @@ async fn listing_filters_and_paginates(app: TestApp) {
     let mut keys = Vec::new();
     for i in 0..5 {
         app.clock.advance_ms(10);
-        keys.push(app.connect_mock(key, &format!("user-{i}")).await["key"].as_str().unwrap().to_string());
+        keys.push(app.connect_mock(key, &format!("user-{i}")).await.key);
     }
     let page = app.list_connections(key, "?limit=2&page=2").await;
-    assert_eq!(page["total"], 5);
-    assert_eq!(page["pages"], 3);
-    assert_eq!(page["page"], 2);
-    let rows = page["rows"].as_array().unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(page.pages, 3);
+    assert_eq!(page.page, 2);
+    let rows = &page.rows;
     assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0]["identity"], "user-2", "newest first");
+    assert_eq!(rows[0].identity.as_deref(), Some("user-2"), "newest first");
     let by_key = app.list_connections(key, &format!("?key={},{}", keys[0], keys[4])).await;
-    assert_eq!(by_key["total"], 2);
+    assert_eq!(by_key.total, 2);
     let by_platform = app.list_connections(key, "?platform=mock&active=true").await;
-    assert_eq!(by_platform["total"], 5);
+    assert_eq!(by_platform.total, 5);
     let none = app.list_connections(key, "?platform=github").await;
-    assert_eq!(none["total"], 0);
+    assert_eq!(none.total, 0);
 }
 
 async fn listing_rejects_bad_queries_with_422(app: TestApp) {
@@ -110,7 +116,7 @@ async fn listing_rejects_bad_queries_with_422(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid_query").await;
+        assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidQuery).await;
     }
 }
 
@@ -119,7 +125,7 @@ async fn a_disabled_integration_cannot_be_connected(app: TestApp) {
     app.store.disable_integration(&scope, "mock").await.unwrap();
     let token = app.mint_token(&app.workspace.test_key, "u1").await;
     let response = app.submit_mock_form(&token, API_KEY).await;
-    assert_error(response, StatusCode::NOT_FOUND, "integration_not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::IntegrationNotFound).await;
     let unknown = app
         .post("/v1/authkit/connections")
         .bearer_auth(&token)
@@ -127,12 +133,12 @@ async fn a_disabled_integration_cannot_be_connected(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(unknown, StatusCode::NOT_FOUND, "integration_not_found").await;
+    assert_error(unknown, StatusCode::NOT_FOUND, ErrorCode::IntegrationNotFound).await;
 }
 
 async fn tags_are_copied_from_the_token_and_can_be_replaced(app: TestApp) {
     let key = &app.workspace.test_key;
-    let body: Value = app
+    let body: TokenResponse = app
         .post("/v1/authkit/token")
         .header("x-portico-secret", key)
         .json(&json!({"identity": "u1", "identityType": "user", "tags": ["crm", "beta"]}))
@@ -142,19 +148,19 @@ async fn tags_are_copied_from_the_token_and_can_be_replaced(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let created: Value = app.submit_mock_form(body["token"].as_str().unwrap(), API_KEY).await.json().await.unwrap();
-    assert_eq!(created["tags"], json!(["crm", "beta"]));
-    assert_eq!(app.list_connections(key, "?tags=crm,beta").await["total"], 1);
-    assert_eq!(app.list_connections(key, "?tags=crm,other").await["total"], 0);
-    assert_eq!(app.list_connections(key, "?tags=cr").await["total"], 0, "tags match whole");
+    let created: ConnectionView = app.submit_mock_form(&body.token, API_KEY).await.json().await.unwrap();
+    assert_eq!(created.tags, ["crm", "beta"]);
+    assert_eq!(app.list_connections(key, "?tags=crm,beta").await.total, 1);
+    assert_eq!(app.list_connections(key, "?tags=crm,other").await.total, 0);
+    assert_eq!(app.list_connections(key, "?tags=cr").await.total, 0, "tags match whole");
     // Tags together with other filters.
     app.connect_mock(key, "u2").await;
-    assert_eq!(app.list_connections(key, "?tags=crm&identity=u1&platform=mock").await["total"], 1);
-    assert_eq!(app.list_connections(key, "?tags=crm&identity=u2").await["total"], 0);
+    assert_eq!(app.list_connections(key, "?tags=crm&identity=u1&platform=mock").await.total, 1);
+    assert_eq!(app.list_connections(key, "?tags=crm&identity=u2").await.total, 0);
     let page = app.list_connections(key, "?tags=beta,crm&active=true&limit=1&page=1").await;
-    assert_eq!(page["rows"][0]["identity"], "u1");
+    assert_eq!(page.rows[0].identity.as_deref(), Some("u1"));
 
-    let id = created["id"].as_str().unwrap();
+    let id = &created.id;
     let patched = app
         .request(reqwest::Method::PATCH, &format!("/v1/vault/connections/{id}"))
         .header("x-portico-secret", key)
@@ -163,7 +169,7 @@ async fn tags_are_copied_from_the_token_and_can_be_replaced(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(patched.status(), StatusCode::OK);
-    assert_eq!(patched.json::<Value>().await.unwrap()["tags"], json!(["prod"]));
+    assert_eq!(patched.json::<ConnectionView>().await.unwrap().tags, ["prod"]);
     let too_many: Vec<String> = (0..33).map(|i| format!("t{i}")).collect();
     for tags in [json!(too_many), json!(["has\"quote"]), json!(["x".repeat(65)])] {
         let bad = app
@@ -173,14 +179,14 @@ async fn tags_are_copied_from_the_token_and_can_be_replaced(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_tags").await;
+        assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidTags).await;
     }
 }
 
 async fn a_connection_can_be_read_and_deleted(app: TestApp) {
     let key = &app.workspace.test_key;
     let created = app.connect_mock(key, "u1").await;
-    let id = created["id"].as_str().unwrap();
+    let id = &created.id;
     let read: Value = app
         .get(&format!("/v1/vault/connections/{id}"))
         .header("x-portico-secret", key)
@@ -190,7 +196,8 @@ async fn a_connection_can_be_read_and_deleted(app: TestApp) {
         .json()
         .await
         .unwrap();
-    assert_eq!(read, created);
+    // Raw against the typed answer re-serialised: the same fields, nothing more.
+    assert_eq!(read, serde_json::to_value(&created).unwrap());
     let deleted = app
         .request(reqwest::Method::DELETE, &format!("/v1/vault/connections/{id}"))
         .header("x-portico-secret", key)
@@ -199,23 +206,23 @@ async fn a_connection_can_be_read_and_deleted(app: TestApp) {
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::OK);
     let again = app.get(&format!("/v1/vault/connections/{id}")).header("x-portico-secret", key).send().await.unwrap();
-    assert_error(again, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(again, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     // Totals (kept per platform beside the rows) follow deletions.
-    assert_eq!(app.list_connections(key, "").await["total"], 0);
-    assert_eq!(app.list_connections(key, "?platform=mock").await["total"], 0);
+    assert_eq!(app.list_connections(key, "").await.total, 0);
+    assert_eq!(app.list_connections(key, "?platform=mock").await.total, 0);
     let second = app
         .request(reqwest::Method::DELETE, &format!("/v1/vault/connections/{id}"))
         .header("x-portico-secret", key)
         .send()
         .await
         .unwrap();
-    assert_error(second, StatusCode::NOT_FOUND, "not_found").await;
-    assert_eq!(app.list_connections(key, "").await["total"], 0, "a second delete changes no count");
+    assert_error(second, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+    assert_eq!(app.list_connections(key, "").await.total, 0, "a second delete changes no count");
 }
 
 async fn another_workspace_sees_404_and_empty_listings(app: TestApp) {
     let created = app.connect_mock(&app.workspace.test_key, "u1").await;
-    let id = created["id"].as_str().unwrap();
+    let id = &created.id;
     let other = app.new_workspace("Other").await;
     for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
         let response = app
@@ -224,7 +231,7 @@ async fn another_workspace_sees_404_and_empty_listings(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+        assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     }
     let patch = app
         .request(reqwest::Method::PATCH, &format!("/v1/vault/connections/{id}"))
@@ -233,17 +240,17 @@ async fn another_workspace_sees_404_and_empty_listings(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(patch, StatusCode::NOT_FOUND, "not_found").await;
-    assert_eq!(app.list_connections(&other.test_key, "").await["total"], 0);
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 1, "nothing was lost");
+    assert_error(patch, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+    assert_eq!(app.list_connections(&other.test_key, "").await.total, 0);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 1, "nothing was lost");
 }
 
 async fn the_other_environment_sees_nothing(app: TestApp) {
     let created = app.connect_mock(&app.workspace.test_key, "u1").await;
-    let id = created["id"].as_str().unwrap();
+    let id = &created.id;
     let live = &app.workspace.live_key;
     let response =
         app.get(&format!("/v1/vault/connections/{id}")).header("x-portico-secret", live).send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    assert_eq!(app.list_connections(live, "").await["total"], 0);
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+    assert_eq!(app.list_connections(live, "").await.total, 0);
 }

@@ -11,8 +11,9 @@ use portico::tenancy::{Environment, Scope, WorkspaceId};
 use portico::workspaces::CreatedWorkspace;
 use portico::Application;
 use portico_mock::{MockConfig, MockProvider, DEMO_API_KEY};
+use portico_wire::{ConnectionList, ConnectionView, ErrorBody, ErrorCode, TokenResponse};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::Connection;
 
 pub const API_KEY: &str = DEMO_API_KEY;
@@ -228,6 +229,11 @@ impl TestApp {
 
     /// Mints an AuthKit token for `identity` (type user) with `secret`.
     pub async fn mint_token(&self, secret: &str, identity: &str) -> String {
+        self.mint_token_response(secret, identity).await.token
+    }
+
+    /// Mints an AuthKit token for `identity` (type user) with `secret`; returns the whole answer.
+    pub async fn mint_token_response(&self, secret: &str, identity: &str) -> TokenResponse {
         let response = self
             .post("/v1/authkit/token")
             .header("x-portico-secret", secret)
@@ -236,8 +242,7 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
-        let body: Value = response.json().await.unwrap();
-        body["token"].as_str().unwrap().to_string()
+        response.json().await.unwrap()
     }
 
     /// Submits the mock provider's connect form under `token`.
@@ -251,14 +256,14 @@ impl TestApp {
     }
 
     /// Connects the mock provider for `identity` with the right key; returns the connection.
-    pub async fn connect_mock(&self, secret: &str, identity: &str) -> Value {
+    pub async fn connect_mock(&self, secret: &str, identity: &str) -> ConnectionView {
         let token = self.mint_token(secret, identity).await;
         let response = self.submit_mock_form(&token, API_KEY).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
         response.json().await.unwrap()
     }
 
-    pub async fn list_connections(&self, secret: &str, query: &str) -> Value {
+    pub async fn list_connections(&self, secret: &str, query: &str) -> ConnectionList {
         let response =
             self.get(&format!("/v1/vault/connections{query}")).header("x-portico-secret", secret).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -281,14 +286,15 @@ async fn create_workspace(store: &Store, name: &str, clock: &ManualClock) -> Wor
 }
 
 /// Asserts the body is `{"error":{"code": code, "message": non-empty}}`.
-pub async fn assert_error(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
+pub async fn assert_error(response: reqwest::Response, status: StatusCode, code: ErrorCode) -> ErrorBody {
     assert_eq!(response.status(), status);
     let content_type =
         response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(content_type.starts_with("application/json"), "content type {content_type}");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    let text = response.text().await.unwrap();
+    let body: ErrorBody = serde_json::from_str(&text).unwrap_or_else(|e| panic!("not an error body ({e}): {text}"));
+    assert_eq!(body.error.code, code, "{text}");
+    assert!(!body.error.message.is_empty(), "{text}");
     body
 }
 

@@ -2,6 +2,7 @@
 //! forms, held across replicas) and the passthrough call log.
 
 use portico::config::RateLimits;
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -42,15 +43,15 @@ async fn me(app: &TestApp, base: &str, key: &str) -> reqwest::Response {
 
 async fn passthrough_is_limited_per_connection_with_retry_after(backend: Backend) {
     let Some(app) = with_limits(backend, RateLimits { connection_per_minute: 3, ..OFF }).await else { return };
-    let a = app.connect_mock(&app.workspace.test_key, "a").await["key"].as_str().unwrap().to_string();
-    let b = app.connect_mock(&app.workspace.test_key, "b").await["key"].as_str().unwrap().to_string();
+    let a = app.connect_mock(&app.workspace.test_key, "a").await.key;
+    let b = app.connect_mock(&app.workspace.test_key, "b").await.key;
     for _ in 0..3 {
         assert_eq!(me(&app, &app.url, &a).await.status(), StatusCode::OK);
     }
     let refused = me(&app, &app.url, &a).await;
     let retry_after: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
-    assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_error(refused, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
     assert_eq!(me(&app, &app.url, &b).await.status(), StatusCode::OK, "another connection is not affected");
     app.clock.advance_ms(60_000);
     assert_eq!(me(&app, &app.url, &a).await.status(), StatusCode::OK, "the next window admits again");
@@ -58,12 +59,12 @@ async fn passthrough_is_limited_per_connection_with_retry_after(backend: Backend
 
 async fn passthrough_is_limited_per_secret_key(backend: Backend) {
     let Some(app) = with_limits(backend, RateLimits { key_per_minute: 4, ..OFF }).await else { return };
-    let a = app.connect_mock(&app.workspace.test_key, "a").await["key"].as_str().unwrap().to_string();
-    let b = app.connect_mock(&app.workspace.test_key, "b").await["key"].as_str().unwrap().to_string();
+    let a = app.connect_mock(&app.workspace.test_key, "a").await.key;
+    let b = app.connect_mock(&app.workspace.test_key, "b").await.key;
     for key in [&a, &b, &a, &b] {
         assert_eq!(me(&app, &app.url, key).await.status(), StatusCode::OK);
     }
-    assert_error(me(&app, &app.url, &b).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_error(me(&app, &app.url, &b).await, StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
 }
 
 async fn token_minting_is_limited_per_secret_key(backend: Backend) {
@@ -76,7 +77,7 @@ async fn token_minting_is_limited_per_secret_key(backend: Backend) {
     };
     assert_eq!(mint().await.unwrap().status(), StatusCode::CREATED);
     assert_eq!(mint().await.unwrap().status(), StatusCode::CREATED);
-    assert_error(mint().await.unwrap(), StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_error(mint().await.unwrap(), StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited).await;
     let other = app.new_workspace("Other").await;
     let response = app
         .post("/v1/authkit/token")
@@ -95,21 +96,21 @@ async fn connect_forms_are_limited_per_session(backend: Backend) {
         let response = app.submit_mock_form(&token, crate::helpers::WRONG_API_KEY).await;
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    let body =
-        assert_error(app.submit_mock_form(&token, API_KEY).await, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("try again in"), "in words: {body}");
-    assert_eq!(
-        app.list_connections(&app.workspace.test_key, "").await["total"],
-        0,
-        "the refused attempt stored nothing"
-    );
+    let body = assert_error(
+        app.submit_mock_form(&token, API_KEY).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+    )
+    .await;
+    assert!(body.error.message.contains("try again in"), "in words: {body:?}");
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0, "the refused attempt stored nothing");
 }
 
 async fn a_limit_holds_across_two_replicas(backend: Backend) {
     let limits = RateLimits { connection_per_minute: 10, ..OFF };
     let Some(app) = with_limits(backend, limits).await else { return };
     let replica = app.spawn_replica(|_| {}).await.unwrap();
-    let key = app.connect_mock(&app.workspace.test_key, "a").await["key"].as_str().unwrap().to_string();
+    let key = app.connect_mock(&app.workspace.test_key, "a").await.key;
     for _ in 0..6 {
         assert_eq!(me(&app, &app.url, &key).await.status(), StatusCode::OK);
     }
@@ -144,7 +145,7 @@ async fn app_state_sync(app: &TestApp) {
 async fn every_passthrough_call_is_logged_without_secrets(backend: Backend) {
     let Some(app) = with_limits(backend, RateLimits { connection_per_minute: 2, ..OFF }).await else { return };
     let connection = app.connect_mock(&app.workspace.test_key, "a").await;
-    let (key, id) = (connection["key"].as_str().unwrap(), connection["id"].as_str().unwrap());
+    let (key, id) = (connection.key.as_str(), connection.id.as_str());
     app.client
         .get(format!("{}/v1/passthrough/items?secret=hunter2", app.url))
         .header("x-portico-secret", &app.workspace.test_key)

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod agents;
 mod authkit;
 mod caching;
 mod catalog;
@@ -14,6 +15,7 @@ mod limits;
 mod oauth;
 mod openapi;
 mod passthrough;
+mod shapes;
 mod storage;
 mod upstream;
 mod vault;

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use portico::clock::Clock;
 use portico::tenancy::{Environment, Scope};
+use portico_wire::{AttemptStatus, ConnectionStatus, ConnectionView, ErrorCode, OAuthAttemptStarted, OAuthAttemptView};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -32,6 +33,9 @@ on_both_backends!(
     deleting_revokes_the_grant_at_the_provider,
     redirect_mode_returns_to_an_allowed_page_only,
     repeated_refresh_failures_back_off_then_need_reauth,
+    forged_states_and_sessionless_starts_get_a_4xx_page,
+    a_401_during_the_refresh_back_off_does_not_refresh_again,
+    a_huge_token_answer_fails_in_words,
 );
 
 mod timeouts {
@@ -50,10 +54,11 @@ mod timeouts {
             let token = app.mint_token(&app.workspace.test_key, "alice").await;
             let done = sign_in(&app, &token, json!({"platform": PLATFORM}), "approve").await;
             let outcome = attempt(&app, &token, &done.attempt_id).await;
-            assert_eq!(outcome["error"]["code"], "provider_unreachable", "{outcome}");
-            assert!(outcome["error"]["message"].as_str().unwrap().contains("could not reach Mock OAuth Provider"));
+            let error = outcome.error.as_ref().expect("the attempt failed");
+            assert_eq!(error.code, ErrorCode::ProviderUnreachable, "{outcome:?}");
+            assert!(error.message.contains("could not reach Mock OAuth Provider"));
             assert!(done.page.contains("could not reach"), "the popup says it too");
-            assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+            assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
         }
     }
 }
@@ -111,9 +116,9 @@ fn location(response: &reqwest::Response) -> String {
 async fn sign_in(app: &TestApp, token: &str, body: Value, decision: &str) -> SignIn {
     let response = start_attempt(app, token, body).await;
     assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
-    let started: Value = response.json().await.unwrap();
-    let attempt_id = started["attemptId"].as_str().unwrap().to_string();
-    let start_url = started["startUrl"].as_str().unwrap().to_string();
+    let started: OAuthAttemptStarted = response.json().await.unwrap();
+    let attempt_id = started.attempt_id;
+    let start_url = started.start_url;
     let mut urls = vec![start_url.clone()];
     let response = app.client.get(&start_url).send().await.unwrap();
     assert!(response.status().is_redirection(), "start: {}", response.status());
@@ -141,19 +146,19 @@ async fn sign_in(app: &TestApp, token: &str, body: Value, decision: &str) -> Sig
     SignIn { attempt_id, urls, callback, page }
 }
 
-async fn attempt(app: &TestApp, token: &str, id: &str) -> Value {
+async fn attempt(app: &TestApp, token: &str, id: &str) -> OAuthAttemptView {
     let response = app.get(&format!("/v1/authkit/oauth/attempts/{id}")).bearer_auth(token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
 
 /// Connects `mock-oauth` for `identity`; returns the connection view.
-async fn connect(app: &TestApp, identity: &str) -> Value {
+async fn connect(app: &TestApp, identity: &str) -> ConnectionView {
     let token = app.mint_token(&app.workspace.test_key, identity).await;
     let done = sign_in(app, &token, json!({"platform": PLATFORM}), "approve").await;
     let outcome = attempt(app, &token, &done.attempt_id).await;
-    assert_eq!(outcome["status"], "succeeded", "{outcome}");
-    outcome["connection"].clone()
+    assert_eq!(outcome.status, AttemptStatus::Succeeded, "{outcome:?}");
+    outcome.connection.expect("a succeeded attempt shows its connection")
 }
 
 async fn me(app: &TestApp, base: &str, key: &str) -> reqwest::Response {
@@ -187,19 +192,19 @@ fn expire_tokens(app: &TestApp) {
 async fn sign_in_creates_a_connection_that_passthrough_uses(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = connection.key.as_str();
     assert!(key.starts_with("test::mock-oauth::default::") && key.ends_with("|alice"), "{key}");
-    assert_eq!(connection["status"], "active");
+    assert_eq!(connection.status, ConnectionStatus::Active);
     let response = me(&app, &app.url, key).await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["id"], "mock-oauth-account-1", "the API saw the OAuth access token");
     let listed = app.list_connections(&app.workspace.test_key, "?identity=alice").await;
-    assert_eq!(listed["total"], 1);
+    assert_eq!(listed.total, 1);
     let created: Vec<_> = events(&app).await.into_iter().filter(|e| e["name"] == "connection.created").collect();
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["data"]["connectionKey"], key);
-    let creds = stored_credentials(&app, connection["id"].as_str().unwrap()).await;
+    let creds = stored_credentials(&app, connection.id.as_str()).await;
     assert!(creds.get("accessToken").is_some_and(|t| t.starts_with("mat_")));
     assert!(creds.get("refreshToken").is_some_and(|t| t.starts_with("mrt_")));
 }
@@ -253,11 +258,15 @@ async fn a_replayed_state_is_refused_and_changes_nothing(app: TestApp) {
     let html = replay.text().await.unwrap();
     assert!(html.contains("already used"), "{html}");
     assert!(html.contains("state_used"));
-    assert_eq!(attempt(&app, &token, &done.attempt_id).await["status"], "succeeded", "the first outcome stands");
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 1, "no second connection");
+    assert_eq!(
+        attempt(&app, &token, &done.attempt_id).await.status,
+        AttemptStatus::Succeeded,
+        "the first outcome stands"
+    );
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 1, "no second connection");
     // The start page cannot be used twice either.
     let again = app.client.get(&done.urls[0]).send().await.unwrap();
-    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     assert!(again.text().await.unwrap().contains("already used"));
 }
 
@@ -271,8 +280,9 @@ async fn an_expired_or_unknown_state_is_refused(app: TestApp) {
     let missing = app.get("/oauth/callback?code=x").send().await.unwrap();
     assert!(missing.text().await.unwrap().contains("state_invalid"));
     // Started, then the user comes back eleven minutes later.
-    let started: Value = start_attempt(&app, &token, json!({"platform": PLATFORM})).await.json().await.unwrap();
-    let response = app.client.get(started["startUrl"].as_str().unwrap()).send().await.unwrap();
+    let started: OAuthAttemptStarted =
+        start_attempt(&app, &token, json!({"platform": PLATFORM})).await.json().await.unwrap();
+    let response = app.client.get(&started.start_url).send().await.unwrap();
     let authorize = location(&response);
     let mut form: Vec<(String, String)> = url::Url::parse(&authorize).unwrap().query_pairs().into_owned().collect();
     form.push(("decision".into(), "approve".into()));
@@ -282,36 +292,39 @@ async fn an_expired_or_unknown_state_is_refused(app: TestApp) {
     let late = app.client.get(&callback).send().await.unwrap().text().await.unwrap();
     assert!(late.contains("state_expired"), "{late}");
     let token = app.mint_token(&app.workspace.test_key, "alice").await;
-    let outcome = attempt(&app, &token, started["attemptId"].as_str().unwrap()).await;
-    assert_eq!(outcome["status"], "failed");
-    assert_eq!(outcome["error"]["code"], "state_expired");
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    let outcome = attempt(&app, &token, &started.attempt_id).await;
+    assert_eq!(outcome.status, AttemptStatus::Failed);
+    assert_eq!(outcome.error.map(|e| e.code), Some(ErrorCode::StateExpired));
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
     // An attempt never started expires too.
-    let idle: Value = start_attempt(&app, &token, json!({"platform": PLATFORM})).await.json().await.unwrap();
+    let idle: OAuthAttemptStarted =
+        start_attempt(&app, &token, json!({"platform": PLATFORM})).await.json().await.unwrap();
     app.clock.advance_ms(11 * 60 * 1000);
     let token = app.mint_token(&app.workspace.test_key, "alice").await;
-    let page = app.client.get(idle["startUrl"].as_str().unwrap()).send().await.unwrap().text().await.unwrap();
+    let page = app.client.get(&idle.start_url).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("state_expired"));
-    assert_eq!(attempt(&app, &token, idle["attemptId"].as_str().unwrap()).await["error"]["code"], "state_expired");
+    let outcome = attempt(&app, &token, &idle.attempt_id).await;
+    assert_eq!(outcome.error.map(|e| e.code), Some(ErrorCode::StateExpired));
 }
 
 async fn the_attempt_is_visible_only_to_its_identity(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let alice = app.mint_token(&app.workspace.test_key, "alice").await;
-    let started: Value = start_attempt(&app, &alice, json!({"platform": PLATFORM})).await.json().await.unwrap();
-    let id = started["attemptId"].as_str().unwrap();
+    let started: OAuthAttemptStarted =
+        start_attempt(&app, &alice, json!({"platform": PLATFORM})).await.json().await.unwrap();
+    let id = started.attempt_id.as_str();
     let bob = app.mint_token(&app.workspace.test_key, "bob").await;
     let response = app.get(&format!("/v1/authkit/oauth/attempts/{id}")).bearer_auth(&bob).send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
     let other = app.new_workspace("Other").await;
     let foreign = app.mint_token(&other.test_key, "alice").await;
     let response = app.get(&format!("/v1/authkit/oauth/attempts/{id}")).bearer_auth(&foreign).send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
-    assert_eq!(attempt(&app, &alice, id).await["status"], "pending");
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
+    assert_eq!(attempt(&app, &alice, id).await.status, AttemptStatus::Pending);
     // Reconnecting someone else's connection is not possible either.
     let connection = connect(&app, "alice").await;
-    let response = start_attempt(&app, &bob, json!({"platform": PLATFORM, "connectionId": connection["id"]})).await;
-    assert_error(response, StatusCode::NOT_FOUND, "connection_not_found").await;
+    let response = start_attempt(&app, &bob, json!({"platform": PLATFORM, "connectionId": connection.id})).await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::ConnectionNotFound).await;
 }
 
 async fn denial_wrong_secret_and_provider_errors_store_nothing(app: TestApp) {
@@ -320,21 +333,23 @@ async fn denial_wrong_secret_and_provider_errors_store_nothing(app: TestApp) {
     let denied = sign_in(&app, &token, json!({"platform": PLATFORM}), "deny").await;
     assert!(denied.page.contains("You declined"), "{}", denied.page);
     let outcome = attempt(&app, &token, &denied.attempt_id).await;
-    assert_eq!(outcome["status"], "failed");
-    assert_eq!(outcome["error"]["code"], "access_denied");
+    assert_eq!(outcome.status, AttemptStatus::Failed);
+    assert_eq!(outcome.error.map(|e| e.code), Some(ErrorCode::AccessDenied));
 
     mock_control(&app, "/_control/oauth", json!({"tokenFailure": "server_error", "failNext": 1})).await;
     let failed = sign_in(&app, &token, json!({"platform": PLATFORM}), "approve").await;
-    assert_eq!(attempt(&app, &token, &failed.attempt_id).await["error"]["code"], "provider_error");
+    let outcome = attempt(&app, &token, &failed.attempt_id).await;
+    assert_eq!(outcome.error.map(|e| e.code), Some(ErrorCode::ProviderError));
 
     enable_oauth(&app, "the_wrong_secret_123").await;
     let wrong = sign_in(&app, &token, json!({"platform": PLATFORM}), "approve").await;
     let outcome = attempt(&app, &token, &wrong.attempt_id).await;
-    assert_eq!(outcome["error"]["code"], "invalid_client");
-    assert!(outcome["error"]["message"].as_str().unwrap().contains("client id or secret"));
+    let error = outcome.error.expect("the attempt failed");
+    assert_eq!(error.code, ErrorCode::InvalidClient);
+    assert!(error.message.contains("client id or secret"));
     assert!(!wrong.page.contains("the_wrong_secret_123"), "the secret never reaches a page");
 
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
     assert!(events(&app).await.is_empty(), "nothing happened to any connection");
 }
 
@@ -345,11 +360,11 @@ async fn oauth_platforms_need_the_workspaces_app(app: TestApp) {
     let offered: Vec<_> = session["integrations"].as_array().unwrap().iter().map(|i| i["platform"].clone()).collect();
     assert!(!offered.contains(&json!(PLATFORM)), "no OAuth app, not offered: {offered:?}");
     let response = start_attempt(&app, &token, json!({"platform": PLATFORM})).await;
-    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "oauth_app_missing").await;
+    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::OauthAppMissing).await;
     let response = start_attempt(&app, &token, json!({"platform": "mock"})).await;
-    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, "not_oauth").await;
+    assert_error(response, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NotOauth).await;
     let response = start_attempt(&app, &token, json!({"platform": "github"})).await;
-    assert_error(response, StatusCode::NOT_FOUND, "integration_not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::IntegrationNotFound).await;
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let session: Value = app.get("/v1/authkit/session").bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     let card = session["integrations"].as_array().unwrap().iter().find(|i| i["platform"] == PLATFORM).cloned();
@@ -359,16 +374,16 @@ async fn oauth_platforms_need_the_workspaces_app(app: TestApp) {
 async fn fifty_concurrent_calls_on_an_expired_token_refresh_once(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap().to_string();
+    let key = connection.key.clone();
     let before = app.mock.stats.refresh_grants.load(Ordering::SeqCst);
-    let old = stored_credentials(&app, connection["id"].as_str().unwrap()).await;
+    let old = stored_credentials(&app, connection.id.as_str()).await;
     expire_tokens(&app);
     mock_control(&app, "/_control/oauth", json!({"tokenFailure": "slow", "slowMs": 400})).await;
     let calls = (0..50).map(|_| me(&app, &app.url, &key));
     let statuses: Vec<u16> = futures::future::join_all(calls).await.iter().map(|r| r.status().as_u16()).collect();
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
     assert_eq!(app.mock.stats.refresh_grants.load(Ordering::SeqCst) - before, 1, "exactly one token request");
-    let new = stored_credentials(&app, connection["id"].as_str().unwrap()).await;
+    let new = stored_credentials(&app, connection.id.as_str()).await;
     assert_ne!(new.get("accessToken"), old.get("accessToken"));
     assert!(new.get_i64("expiresAt").unwrap() > app.clock.now_ms());
 }
@@ -377,7 +392,7 @@ async fn two_processes_on_one_database_refresh_once(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let replica = app.spawn_replica(|_| {}).await.expect("a second portico");
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap().to_string();
+    let key = connection.key.clone();
     let before = app.mock.stats.refresh_grants.load(Ordering::SeqCst);
     expire_tokens(&app);
     // A slow token endpoint: without single flight, both processes would be in it at once.
@@ -401,8 +416,8 @@ async fn a_rotated_refresh_token_is_kept_and_used(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     mock_control(&app, "/_control/oauth", json!({"rotateRefreshTokens": true})).await;
     let connection = connect(&app, "alice").await;
-    let id = connection["id"].as_str().unwrap();
-    let key = connection["key"].as_str().unwrap();
+    let id = connection.id.as_str();
+    let key = connection.key.as_str();
     let first = stored_credentials(&app, id).await.get("refreshToken").unwrap().to_string();
     for round in 0..3 {
         expire_tokens(&app);
@@ -417,10 +432,10 @@ async fn a_rotated_refresh_token_is_kept_and_used(app: TestApp) {
 async fn without_rotation_the_old_refresh_token_is_kept(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let id = connection["id"].as_str().unwrap();
+    let id = connection.id.as_str();
     let first = stored_credentials(&app, id).await;
     expire_tokens(&app);
-    assert_eq!(me(&app, &app.url, connection["key"].as_str().unwrap()).await.status(), StatusCode::OK);
+    assert_eq!(me(&app, &app.url, connection.key.as_str()).await.status(), StatusCode::OK);
     let after = stored_credentials(&app, id).await;
     assert_eq!(after.get("refreshToken"), first.get("refreshToken"), "no new refresh token: keep the old one");
     assert_ne!(after.get("accessToken"), first.get("accessToken"));
@@ -429,21 +444,21 @@ async fn without_rotation_the_old_refresh_token_is_kept(app: TestApp) {
 async fn a_revoked_grant_marks_the_connection_needs_reauth(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = connection.key.as_str();
     mock_control(&app, "/_control/oauth/revoke-all", json!({})).await;
     expire_tokens(&app);
     let response = me(&app, &app.url, key).await;
-    assert_error(response, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(response, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     let listed = app.list_connections(&app.workspace.test_key, "?status=needs_reauth").await;
-    assert_eq!(listed["total"], 1);
-    assert_eq!(listed["rows"][0]["key"], key);
+    assert_eq!(listed.total, 1);
+    assert_eq!(listed.rows[0].key, key);
     let failed: Vec<_> = events(&app).await.into_iter().filter(|e| e["name"] == "connection.refresh_failed").collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["data"]["reason"], "invalid_grant");
     assert_eq!(failed[0]["data"]["needsReauth"], true);
     // Later calls fail fast without asking the provider again.
     let before = app.mock.stats.token_requests.load(Ordering::SeqCst);
-    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     assert_eq!(app.mock.stats.token_requests.load(Ordering::SeqCst), before);
 }
 
@@ -452,7 +467,7 @@ async fn an_upstream_401_refreshes_once_and_retries_once(app: TestApp) {
     // Tokens that die after a second of real time, while Portico's clock says they are fresh.
     mock_control(&app, "/_control/oauth", json!({"accessTokenTtlSecs": 1})).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = connection.key.as_str();
     mock_control(&app, "/_control/oauth", json!({"accessTokenTtlSecs": 3600})).await;
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     let before = app.mock.stats.refresh_grants.load(Ordering::SeqCst);
@@ -473,21 +488,22 @@ async fn an_upstream_401_refreshes_once_and_retries_once(app: TestApp) {
 async fn reconnecting_restores_the_same_connection_key(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = connection.key.as_str();
     mock_control(&app, "/_control/oauth/revoke-all", json!({})).await;
     expire_tokens(&app);
-    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     let token = app.mint_token(&app.workspace.test_key, "alice").await;
     let session: Value = app.get("/v1/authkit/session").bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(session["connections"][0]["status"], "needs_reauth", "the modal can offer Reconnect");
-    let done = sign_in(&app, &token, json!({"platform": PLATFORM, "connectionId": connection["id"]}), "approve").await;
+    let done = sign_in(&app, &token, json!({"platform": PLATFORM, "connectionId": connection.id}), "approve").await;
     let outcome = attempt(&app, &token, &done.attempt_id).await;
-    assert_eq!(outcome["status"], "succeeded");
-    assert_eq!(outcome["connection"]["key"], key, "same connection key");
-    assert_eq!(outcome["connection"]["id"], connection["id"]);
-    assert_eq!(outcome["connection"]["status"], "active");
+    assert_eq!(outcome.status, AttemptStatus::Succeeded);
+    let reconnected = outcome.connection.expect("a succeeded attempt shows its connection");
+    assert_eq!(reconnected.key, key, "same connection key");
+    assert_eq!(reconnected.id, connection.id);
+    assert_eq!(reconnected.status, ConnectionStatus::Active);
     assert_eq!(me(&app, &app.url, key).await.status(), StatusCode::OK);
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 1);
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 1);
     assert!(events(&app)
         .await
         .iter()
@@ -505,7 +521,7 @@ async fn the_sweep_refreshes_tokens_close_to_expiry(app: TestApp) {
     let report = portico::oauth::refresh::sweep(&app.state, 100).await.unwrap();
     assert_eq!((report.due, report.refreshed, report.failed), (2, 2, 0));
     for c in [a, b] {
-        let creds = stored_credentials(&app, c["id"].as_str().unwrap()).await;
+        let creds = stored_credentials(&app, &c.id).await;
         assert!(creds.get_i64("expiresAt").unwrap() > app.clock.now_ms() + 3_000_000);
     }
     assert_eq!(portico::oauth::refresh::sweep(&app.state, 100).await.unwrap().due, 0);
@@ -520,13 +536,17 @@ async fn client_credentials_connect_through_a_form(app: TestApp) {
             .json(&json!({"platform": "mock-cc", "fields": {"clientId": portico_mock::DEMO_CLIENT_ID, "clientSecret": secret}}))
             .send()
     };
-    assert_error(submit("not_the_secret_1").await.unwrap(), StatusCode::UNPROCESSABLE_ENTITY, "invalid_credentials")
-        .await;
-    assert_eq!(app.list_connections(&app.workspace.test_key, "").await["total"], 0);
+    assert_error(
+        submit("not_the_secret_1").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorCode::InvalidCredentials,
+    )
+    .await;
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
     let response = submit(portico_mock::DEMO_CLIENT_SECRET).await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
-    let connection: Value = response.json().await.unwrap();
-    let key = connection["key"].as_str().unwrap();
+    let connection: ConnectionView = response.json().await.unwrap();
+    let key = connection.key.as_str();
     assert_eq!(me(&app, &app.url, key).await.status(), StatusCode::OK);
     // Renewal is a new client-credentials grant.
     let before = app.mock.stats.client_credentials_grants.load(Ordering::SeqCst);
@@ -538,7 +558,7 @@ async fn client_credentials_connect_through_a_form(app: TestApp) {
 async fn deleting_revokes_the_grant_at_the_provider(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let id = connection["id"].as_str().unwrap();
+    let id = connection.id.as_str();
     let old = stored_credentials(&app, id).await;
     let before = app.mock.stats.revocations.load(Ordering::SeqCst);
     let response = app
@@ -571,8 +591,12 @@ async fn redirect_mode_returns_to_an_allowed_page_only(app: TestApp) {
         json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "https://evil.example/x"}),
         json!({"platform": PLATFORM, "mode": "redirect", "returnTo": "javascript:alert(1)"}),
     ] {
-        assert_error(start_attempt(&app, &token, bad).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid_return_to")
-            .await;
+        assert_error(
+            start_attempt(&app, &token, bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidReturnTo,
+        )
+        .await;
     }
     let return_to = format!("{}/settings?tab=apps", crate::helpers::HOST_ORIGIN);
     let done =
@@ -586,30 +610,30 @@ async fn redirect_mode_returns_to_an_allowed_page_only(app: TestApp) {
     assert_eq!(q["portico_attempt"], done.attempt_id);
     // After the round trip the host page mints a new token for the same identity and asks.
     let fresh = app.mint_token(&app.workspace.test_key, "alice").await;
-    assert_eq!(attempt(&app, &fresh, &done.attempt_id).await["status"], "succeeded");
+    assert_eq!(attempt(&app, &fresh, &done.attempt_id).await.status, AttemptStatus::Succeeded);
 }
 
 async fn repeated_refresh_failures_back_off_then_need_reauth(app: TestApp) {
     enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
     let connection = connect(&app, "alice").await;
-    let key = connection["key"].as_str().unwrap();
+    let key = connection.key.as_str();
     mock_control(&app, "/_control/oauth", json!({"tokenFailure": "server_error"})).await;
     expire_tokens(&app);
     let requests = || app.mock.stats.token_requests.load(Ordering::SeqCst);
     // Failure 1 (of PORTICO_REFRESH_MAX_FAILURES = 3): the caller hears it was the refresh.
     let before = requests();
-    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     assert_eq!(requests() - before, 1);
     // During the back-off nobody asks the provider again.
     let response = me(&app, &app.url, key).await;
     assert!(response.headers().contains_key("retry-after"), "a cooling-down answer says when to retry");
-    assert_error(response, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_error(response, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     assert_eq!(requests() - before, 1, "no token request while backing off");
     // Failures 2 and 3, each after its back-off (30 s, then 60 s).
     app.clock.advance_ms(31_000);
-    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, "refresh_failed").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
     app.clock.advance_ms(61_000);
-    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, "needs_reauth").await;
+    assert_error(me(&app, &app.url, key).await, StatusCode::CONFLICT, ErrorCode::NeedsReauth).await;
     assert_eq!(requests() - before, 3);
     let failed: Vec<_> = events(&app).await.into_iter().filter(|e| e["name"] == "connection.refresh_failed").collect();
     assert_eq!(failed.len(), 3);
@@ -618,5 +642,62 @@ async fn repeated_refresh_failures_back_off_then_need_reauth(app: TestApp) {
     assert_eq!(failed[0]["data"]["reason"], "provider_error");
     assert_eq!(failed[2]["data"]["needsReauth"], false);
     let listed = app.list_connections(&app.workspace.test_key, "?status=needs_reauth").await;
-    assert_eq!(listed["total"], 1);
+    assert_eq!(listed.total, 1);
+}
+
+async fn forged_states_and_sessionless_starts_get_a_4xx_page(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    for (path, code) in [
+        ("/oauth/callback?state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&code=x", "state_invalid"),
+        ("/oauth/callback?code=x", "state_invalid"),
+        ("/oauth/callback", "state_invalid"),
+        ("/oauth/start", "state_invalid"),
+        ("/oauth/start?attempt=att_forged0000000000000000", "state_invalid"),
+    ] {
+        let response = app.get(path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        assert!(content_type.starts_with("text/html"), "{path}: still the worded page, {content_type}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(code) && page.contains("Could not connect"), "{path}: {page}");
+    }
+    assert_eq!(app.list_connections(&app.workspace.test_key, "").await.total, 0);
+}
+
+async fn a_401_during_the_refresh_back_off_does_not_refresh_again(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    // A token that dies after a second of real time, while Portico's clock says it is fresh.
+    mock_control(&app, "/_control/oauth", json!({"accessTokenTtlSecs": 1})).await;
+    let connection = connect(&app, "alice").await;
+    let key = connection.key.as_str();
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    mock_control(&app, "/_control/oauth", json!({"tokenFailure": "server_error"})).await;
+    let requests = || app.mock.stats.token_requests.load(Ordering::SeqCst);
+    let before = requests();
+    // The provider refuses the token (401): one refresh, which fails and starts the back-off.
+    assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
+    assert_eq!(requests() - before, 1);
+    // Every further 401 during the back-off is answered without asking the token endpoint.
+    for _ in 0..5 {
+        let response = me(&app, &app.url, key).await;
+        assert!(response.headers().contains_key("retry-after"), "says when to come back");
+        assert_error(response, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
+    }
+    assert_eq!(requests() - before, 1, "no refresh storm during the back-off");
+    // Once it is over, one more try.
+    app.clock.advance_ms(31_000);
+    let _ = me(&app, &app.url, key).await;
+    assert_eq!(requests() - before, 2);
+}
+
+async fn a_huge_token_answer_fails_in_words(app: TestApp) {
+    enable_oauth(&app, portico_mock::DEMO_CLIENT_SECRET).await;
+    let connection = connect(&app, "alice").await;
+    let key = connection.key.as_str();
+    // A valid token answer, padded to 4 MiB.
+    mock_control(&app, "/_control/oauth", json!({"tokenFailure": "huge_answer"})).await;
+    expire_tokens(&app);
+    let body = assert_error(me(&app, &app.url, key).await, StatusCode::BAD_GATEWAY, ErrorCode::RefreshFailed).await;
+    let message = &body.error.message;
+    assert!(message.contains("too large"), "{message}");
 }

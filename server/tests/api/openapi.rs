@@ -34,6 +34,11 @@ const PUBLIC_API: &[(&str, &str)] = &[
     ("post", "/v1/authkit/oauth/attempts"),
     ("get", "/v1/authkit/oauth/attempts/{attempt}"),
     ("get", "/v1/events"),
+    ("post", "/v1/agent/token"),
+    ("get", "/v1/tools"),
+    ("post", "/v1/tools/call"),
+    ("post", "/mcp"),
+    ("get", "/mcp"),
     ("get", "/healthz"),
     ("get", "/readyz"),
 ];

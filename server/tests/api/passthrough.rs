@@ -1,5 +1,6 @@
 //! `ANY /v1/passthrough/{path}`: ownership, credential injection, header hygiene, streaming.
 
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -18,6 +19,8 @@ on_both_backends!(
     an_action_id_must_match_the_request,
     upstream_connections_are_kept_alive_and_replaced_when_closed,
     a_graceful_stop_writes_every_logged_call,
+    only_the_documented_methods_are_forwarded,
+    headers_named_in_the_hosts_connection_header_never_reach_upstream,
 );
 
 fn passthrough(
@@ -35,7 +38,7 @@ fn passthrough(
 async fn forwards_to_the_platform_with_the_key_injected(app: TestApp) {
     let key = app.workspace.test_key.clone();
     let connection = app.connect_mock(&key, "u1").await;
-    let ck = connection["key"].as_str().unwrap();
+    let ck = connection.key.as_str();
     let response = passthrough(&app, reqwest::Method::GET, "me", &key, ck).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
@@ -54,7 +57,7 @@ async fn forwards_to_the_platform_with_the_key_injected(app: TestApp) {
 async fn the_hosts_authorization_and_control_headers_never_reach_upstream(app: TestApp) {
     let key = app.workspace.test_key.clone();
     let connection = app.connect_mock(&key, "u1").await;
-    let ck = connection["key"].as_str().unwrap();
+    let ck = connection.key.as_str();
     let response = app
         .get("/v1/passthrough/echo/x?q=1")
         .bearer_auth(&key)
@@ -80,7 +83,7 @@ async fn the_hosts_authorization_and_control_headers_never_reach_upstream(app: T
 
 async fn bodies_and_upstream_statuses_pass_through(app: TestApp) {
     let key = app.workspace.test_key.clone();
-    let ck = app.connect_mock(&key, "u1").await["key"].as_str().unwrap().to_string();
+    let ck = app.connect_mock(&key, "u1").await.key;
     let created = passthrough(&app, reqwest::Method::POST, "items", &key, &ck)
         .json(&json!({"title": "through portico"}))
         .send()
@@ -104,36 +107,36 @@ async fn bodies_and_upstream_statuses_pass_through(app: TestApp) {
 }
 
 async fn another_workspaces_connection_key_is_404(app: TestApp) {
-    let ck = app.connect_mock(&app.workspace.test_key, "u1").await["key"].as_str().unwrap().to_string();
+    let ck = app.connect_mock(&app.workspace.test_key, "u1").await.key;
     let other = app.new_workspace("Other").await;
     let response = passthrough(&app, reqwest::Method::GET, "me", &other.test_key, &ck).send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 async fn the_other_environments_secret_key_is_404(app: TestApp) {
-    let ck = app.connect_mock(&app.workspace.test_key, "u1").await["key"].as_str().unwrap().to_string();
+    let ck = app.connect_mock(&app.workspace.test_key, "u1").await.key;
     let response = passthrough(&app, reqwest::Method::GET, "me", &app.workspace.live_key, &ck).send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 async fn a_missing_or_malformed_connection_key_is_400(app: TestApp) {
     let key = &app.workspace.test_key;
     let missing = app.get("/v1/passthrough/me").header("x-portico-secret", key).send().await.unwrap();
-    assert_error(missing, StatusCode::BAD_REQUEST, "missing_connection_key").await;
+    assert_error(missing, StatusCode::BAD_REQUEST, ErrorCode::MissingConnectionKey).await;
     let malformed = passthrough(&app, reqwest::Method::GET, "me", key, "test::mock").send().await.unwrap();
-    assert_error(malformed, StatusCode::BAD_REQUEST, "invalid_connection_key").await;
+    assert_error(malformed, StatusCode::BAD_REQUEST, ErrorCode::InvalidConnectionKey).await;
     let unknown =
         passthrough(&app, reqwest::Method::GET, "me", key, "test::mock::default::00000000000000000000000000000000|u1")
             .send()
             .await
             .unwrap();
-    assert_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(unknown, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 async fn paths_that_leave_the_api_base_are_refused(app: TestApp) {
     use std::sync::atomic::Ordering;
     let key = app.workspace.test_key.clone();
-    let ck = app.connect_mock(&key, "u1").await["key"].as_str().unwrap().to_string();
+    let ck = app.connect_mock(&key, "u1").await.key;
     let before = app.mock.stats.api_requests.load(Ordering::SeqCst);
     let headers = [("x-portico-secret", key.as_str()), ("x-portico-connection-key", ck.as_str())];
     for path in [
@@ -154,7 +157,7 @@ async fn paths_that_leave_the_api_base_are_refused(app: TestApp) {
 
 async fn an_action_id_must_match_the_request(app: TestApp) {
     let key = app.workspace.test_key.clone();
-    let ck = app.connect_mock(&key, "u1").await["key"].as_str().unwrap().to_string();
+    let ck = app.connect_mock(&key, "u1").await.key;
     let ok = passthrough(&app, reqwest::Method::GET, "me", &key, &ck)
         .header("x-portico-action-id", "mock.get-me")
         .send()
@@ -166,20 +169,20 @@ async fn an_action_id_must_match_the_request(app: TestApp) {
         .send()
         .await
         .unwrap();
-    let body = assert_error(wrong_method, StatusCode::BAD_REQUEST, "action_mismatch").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("GET /me"));
+    let body = assert_error(wrong_method, StatusCode::BAD_REQUEST, ErrorCode::ActionMismatch).await;
+    assert!(body.error.message.contains("GET /me"));
     let wrong_path = passthrough(&app, reqwest::Method::GET, "items", &key, &ck)
         .header("x-portico-action-id", "mock.get-me")
         .send()
         .await
         .unwrap();
-    assert_error(wrong_path, StatusCode::BAD_REQUEST, "action_mismatch").await;
+    assert_error(wrong_path, StatusCode::BAD_REQUEST, ErrorCode::ActionMismatch).await;
     let unknown = passthrough(&app, reqwest::Method::GET, "me", &key, &ck)
         .header("x-portico-action-id", "mock.nope")
         .send()
         .await
         .unwrap();
-    assert_error(unknown, StatusCode::BAD_REQUEST, "unknown_action").await;
+    assert_error(unknown, StatusCode::BAD_REQUEST, ErrorCode::UnknownAction).await;
 }
 
 /// The mock's view of the upstream connection a call came on.
@@ -196,7 +199,7 @@ async fn upstream_peer(app: &TestApp, secret: &str, connection_key: &str, query:
 async fn upstream_connections_are_kept_alive_and_replaced_when_closed(app: TestApp) {
     let key = app.workspace.test_key.clone();
     let connection = app.connect_mock(&key, "u1").await;
-    let ck = connection["key"].as_str().unwrap();
+    let ck = connection.key.as_str();
 
     // One caller at a time: one upstream connection, reused.
     let first = upstream_peer(&app, &key, ck, "").await;
@@ -225,7 +228,7 @@ async fn upstream_connections_are_kept_alive_and_replaced_when_closed(app: TestA
 async fn a_graceful_stop_writes_every_logged_call(mut app: TestApp) {
     let key = app.workspace.test_key.clone();
     let connection = app.connect_mock(&key, "u1").await;
-    let ck = connection["key"].as_str().unwrap();
+    let ck = connection.key.as_str();
     for _ in 0..25 {
         let response = passthrough(&app, reqwest::Method::GET, "me", &key, ck).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -235,4 +238,62 @@ async fn a_graceful_stop_writes_every_logged_call(mut app: TestApp) {
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
     let logged = app.store.list_calls(&scope, None, None, 100).await.unwrap();
     assert_eq!(logged.len(), 25, "calls missing from the log after a graceful stop");
+}
+
+async fn only_the_documented_methods_are_forwarded(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection.key.as_str();
+    for method in ["TRACE", "PROPFIND", "PURGE", "FOO"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = passthrough(&app, method.clone(), "echo/x", &key, ck).send().await.unwrap();
+        let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert_eq!(allow, "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS", "{method}");
+        assert_error(response, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed).await;
+    }
+    // CONNECT, sent as written (a client would turn it into a tunnel).
+    let target = "/v1/passthrough/echo/x";
+    let (status, body) = crate::helpers::raw_request(
+        &app,
+        "CONNECT",
+        target,
+        &[("x-portico-secret", &key), ("x-portico-connection-key", ck)],
+    )
+    .await;
+    assert!((400..500).contains(&status), "CONNECT answered {status}: {body}");
+    assert!(!body.contains(API_KEY), "the credential came back");
+    // The documented ones still go through.
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::PATCH,
+        reqwest::Method::DELETE,
+        reqwest::Method::OPTIONS,
+    ] {
+        let response = passthrough(&app, method.clone(), "echo/x", &key, ck).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{method}");
+    }
+}
+
+async fn headers_named_in_the_hosts_connection_header_never_reach_upstream(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection.key.as_str();
+    let (status, body) = crate::helpers::raw_request(
+        &app,
+        "GET",
+        "/v1/passthrough/echo/x",
+        &[
+            ("x-portico-secret", &key),
+            ("x-portico-connection-key", ck),
+            ("Connection", "keep-alive, X-Hop"),
+            ("X-Hop", "for-portico-only"),
+            ("X-Custom", "kept"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("kept"), "{body}");
+    assert!(!body.contains("for-portico-only") && !body.to_lowercase().contains("x-hop"), "{body}");
 }

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -23,7 +24,7 @@ on_both_backends!(
 );
 
 async fn connection_key(app: &TestApp) -> String {
-    app.connect_mock(&app.workspace.test_key, "u1").await["key"].as_str().unwrap().to_string()
+    app.connect_mock(&app.workspace.test_key, "u1").await.key
 }
 
 fn call(app: &TestApp, base: &str, method: reqwest::Method, path: &str, key: &str) -> reqwest::RequestBuilder {
@@ -97,7 +98,7 @@ async fn a_request_body_is_sent_again_on_retry(app: TestApp) {
         .send()
         .await
         .unwrap();
-    assert_error(too_big, StatusCode::PAYLOAD_TOO_LARGE, "retry_body_too_large").await;
+    assert_error(too_big, StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::RetryBodyTooLarge).await;
 }
 
 async fn bad_retry_headers_are_refused(app: TestApp) {
@@ -108,7 +109,7 @@ async fn bad_retry_headers_are_refused(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_error(response, StatusCode::BAD_REQUEST, "invalid_retries").await;
+        assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::InvalidRetries).await;
     }
 }
 
@@ -116,8 +117,8 @@ async fn a_slow_upstream_times_out_with_504(app: TestApp) {
     let key = connection_key(&app).await;
     let impatient = app.spawn_replica(|c| c.passthrough.timeout = std::time::Duration::from_millis(300)).await.unwrap();
     let response = call(&app, &impatient.url, reqwest::Method::GET, "slow?ms=3000", &key).send().await.unwrap();
-    let body = assert_error(response, StatusCode::GATEWAY_TIMEOUT, "upstream_timeout").await;
-    assert!(body["error"]["message"].as_str().unwrap().contains("Mock Provider"), "says it was the upstream");
+    let body = assert_error(response, StatusCode::GATEWAY_TIMEOUT, ErrorCode::UpstreamTimeout).await;
+    assert!(body.error.message.contains("Mock Provider"), "says it was the upstream");
 }
 
 async fn an_unreachable_upstream_is_502(app: TestApp) {
@@ -133,7 +134,7 @@ async fn an_unreachable_upstream_is_502(app: TestApp) {
         .await
         .unwrap();
     let response = call(&app, &replica.url, reqwest::Method::GET, "me", &key).send().await.unwrap();
-    assert_error(response, StatusCode::BAD_GATEWAY, "upstream_unreachable").await;
+    assert_error(response, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamUnreachable).await;
 }
 
 async fn private_addresses_need_the_allow_list_even_behind_a_name(app: TestApp) {
@@ -143,7 +144,7 @@ async fn private_addresses_need_the_allow_list_even_behind_a_name(app: TestApp) 
     // No allow-list at all: the loopback literal is refused before any connection.
     let strict = app.spawn_replica(|c| c.passthrough.allow_private = vec![]).await.unwrap();
     let response = call(&app, &strict.url, reqwest::Method::GET, "me", &key).send().await.unwrap();
-    assert_error(response, StatusCode::BAD_GATEWAY, "upstream_forbidden").await;
+    assert_error(response, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamForbidden).await;
     // The same address behind a name (`localhost`): the resolved address is checked too.
     let by_name = app.mock.url().replace("127.0.0.1", "localhost");
     let allowed_literal = app.mock.url();
@@ -155,7 +156,7 @@ async fn private_addresses_need_the_allow_list_even_behind_a_name(app: TestApp) 
         .await
         .unwrap();
     let response = call(&app, &named.url, reqwest::Method::GET, "me", &key).send().await.unwrap();
-    assert_error(response, StatusCode::BAD_GATEWAY, "upstream_forbidden").await;
+    assert_error(response, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamForbidden).await;
     assert_eq!(app.mock.stats.api_requests.load(Ordering::SeqCst), before, "nothing reached the private address");
 }
 

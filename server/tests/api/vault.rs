@@ -42,8 +42,7 @@ async fn rotation_keeps_every_connection_working_while_serving(app: TestApp) {
     let secret = app.workspace.test_key.clone();
     let mut connection_keys = Vec::new();
     for i in 0..25 {
-        let c = app.connect_mock(&secret, &format!("user-{i}")).await;
-        connection_keys.push(c["key"].as_str().unwrap().to_string());
+        connection_keys.push(app.connect_mock(&secret, &format!("user-{i}")).await.key);
     }
     let old_id = portico::vault::key_id(&KEY_1);
     let new_id = portico::vault::key_id(&KEY_2);
@@ -103,11 +102,8 @@ async fn start_up_refuses_a_database_sealed_under_an_unknown_key(app: TestApp) {
 async fn a_stale_ciphertext_is_never_swapped_in(app: TestApp) {
     let connection = app.connect_mock(&app.workspace.test_key, "u1").await;
     let column = &portico::store::SEALED_COLUMNS[0];
-    let id = connection["id"].as_str().unwrap();
+    let id = connection.id.as_str();
     let swapped = app.store.swap_sealed(column, id, b"not what is stored", b"new", "k").await.unwrap();
     assert!(!swapped, "a compare-and-set against a stale value must not write");
-    assert_eq!(
-        passthrough_me(&app.client, &app.url, &app.workspace.test_key, connection["key"].as_str().unwrap()).await,
-        StatusCode::OK
-    );
+    assert_eq!(passthrough_me(&app.client, &app.url, &app.workspace.test_key, &connection.key).await, StatusCode::OK);
 }

@@ -1,6 +1,7 @@
 //! What browsers load: health probes, the embed loader, the modal page and its framing policy,
 //! security headers, and JSON errors for unknown routes.
 
+use portico_wire::ErrorCode;
 use reqwest::StatusCode;
 
 use crate::helpers::{assert_error, TestApp, HOST_ORIGIN};
@@ -12,6 +13,7 @@ on_both_backends!(
     the_modal_may_be_framed_only_by_allowed_origins,
     the_embed_loader_is_served_as_javascript,
     responses_carry_security_headers,
+    the_modal_bundle_is_served_precompressed_under_hashed_names,
     the_dashboard_renders_the_catalog_on_the_server,
 );
 
@@ -23,12 +25,12 @@ async fn health_and_readiness_answer(app: TestApp) {
     assert_eq!(ready.json::<serde_json::Value>().await.unwrap()["status"], "ready");
     app.store.close().await;
     let down = app.get("/readyz").send().await.unwrap();
-    assert_error(down, StatusCode::SERVICE_UNAVAILABLE, "not_ready").await;
+    assert_error(down, StatusCode::SERVICE_UNAVAILABLE, ErrorCode::NotReady).await;
 }
 
 async fn unknown_routes_get_a_json_404(app: TestApp) {
     let response = app.get("/v1/nothing-here").send().await.unwrap();
-    assert_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 }
 
 async fn the_modal_may_be_framed_only_by_allowed_origins(app: TestApp) {
@@ -76,4 +78,42 @@ async fn the_dashboard_renders_the_catalog_on_the_server(app: TestApp) {
     let html = response.text().await.unwrap();
     assert!(html.contains("Sign in to Portico"), "server-rendered");
     assert!(html.contains("/pkg/portico"), "the hydration bundle is referenced");
+}
+
+async fn the_modal_bundle_is_served_precompressed_under_hashed_names(app: TestApp) {
+    // Arrange: a site directory as `cargo xtask build` leaves it.
+    let backend = app.backend;
+    drop(app);
+    let site = tempfile::tempdir().unwrap();
+    let modal = site.path().join("modal");
+    std::fs::create_dir_all(&modal).unwrap();
+    let manifest = r#"{"js":"portico_modal-ab12.js","wasm":"portico_modal_bg-ab12.wasm","css":"modal-ab12.css"}"#;
+    std::fs::write(modal.join("manifest.json"), manifest).unwrap();
+    std::fs::write(modal.join("portico_modal_bg-ab12.wasm"), b"\0asm plain").unwrap();
+    std::fs::write(modal.join("portico_modal_bg-ab12.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(modal.join("portico_modal_bg-ab12.wasm.gz"), b"gzip bytes").unwrap();
+    let site_dir = site.path().to_path_buf();
+    let Some(app) = TestApp::spawn_with(backend, |config| config.site_dir = site_dir).await else {
+        return;
+    };
+
+    // The page names the hashed files.
+    let page = app.get(&format!("/modal?parent={HOST_ORIGIN}")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"href="/modal/pkg/modal-ab12.css""#), "{page}");
+    assert!(page.contains(r#"data-js="/modal/pkg/portico_modal-ab12.js""#), "{page}");
+    assert!(page.contains(r#"data-wasm="/modal/pkg/portico_modal_bg-ab12.wasm""#), "{page}");
+
+    // The WASM comes from its brotli (or gzip) copy, cached for a year.
+    let path = "/modal/pkg/portico_modal_bg-ab12.wasm";
+    for (accept, encoding, body) in [("br, gzip", Some("br"), "brotli bytes"), ("gzip", Some("gzip"), "gzip bytes")] {
+        let response = app.get(path).header("accept-encoding", accept).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "public, max-age=31536000, immutable");
+        assert_eq!(response.headers().get("content-encoding").map(|v| v.to_str().unwrap()), encoding);
+        assert_eq!(response.headers()["content-type"], "application/wasm");
+        assert_eq!(response.text().await.unwrap(), body);
+    }
+    let plain = app.get(path).header("accept-encoding", "identity").send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(plain.bytes().await.unwrap().as_ref(), b"\0asm plain");
 }

@@ -33,7 +33,7 @@ async fn every_worker_serves_and_all_stop(backend: Backend) {
     let secret = app.workspace.test_key.clone();
     let mut keys = Vec::new();
     for identity in ["u1", "u2", "u3"] {
-        keys.push(app.connect_mock(&secret, identity).await["key"].as_str().unwrap().to_string());
+        keys.push(app.connect_mock(&secret, identity).await.key);
     }
     let before = worker_cpu_ns();
     assert_eq!(before.len(), WORKERS, "one thread per worker: {before:?}");

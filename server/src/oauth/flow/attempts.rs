@@ -1,8 +1,11 @@
 //! `POST /v1/authkit/oauth/attempts` (begin a sign-in) and `GET …/{attempt}` (where it stands).
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use portico_catalog::Platform;
 use portico_wire::{
     AttemptStatus, AuthKind, AuthWindow, ErrorBody, ErrorCode, ErrorDetail, OAuthAttemptStarted, OAuthAttemptView,
     StartOAuthRequest,
@@ -12,9 +15,10 @@ use zeroize::Zeroizing;
 use super::*;
 use crate::clock::{random_base62, random_hex};
 use crate::error::{ApiError, ApiResult, AppJson};
-use crate::lifecycle::{self};
+use crate::lifecycle;
 use crate::session::{check_parent_origin, spend_connect_budget, SessionAuth};
 use crate::store::oauth::AttemptRow;
+use crate::store::tokens::TokenRow;
 use crate::tenancy::Scope;
 use crate::AppState;
 
@@ -39,77 +43,14 @@ pub(super) async fn create_attempt(
 ) -> ApiResult<(StatusCode, Json<OAuthAttemptStarted>)> {
     check_parent_origin(&state, &headers, &token).await?;
     spend_connect_budget(&state, &token).await?;
-    let scope = &token.scope;
-    let platform = crate::catalog::offered_platform(&state, &token, &body.platform).await?;
-    if platform.auth_kind != AuthKind::Oauth2 {
-        return Err(ApiError::unprocessable(
-            ErrorCode::NotOauth,
-            format!("{} connects with a form, not a sign-in page.", platform.name),
-        ));
-    }
-    if state.store.find_oauth_app(scope, &platform.slug).await?.is_none() {
-        return Err(ApiError::unprocessable(
-            ErrorCode::OauthAppMissing,
-            format!(
-                "{} is not set up for sign-in yet: this app's administrator has to add its OAuth app to Portico.",
-                platform.name
-            ),
-        ));
-    }
+    let platform = signable_platform(&state, &token, &body.platform).await?;
     if let Some(id) = &body.connection_id {
-        let row = state.store.find_connection(scope, id).await?;
-        let mine = row.is_some_and(|r| {
-            r.platform == platform.slug
-                && r.identity.as_deref() == Some(token.identity.as_str())
-                && r.identity_type.as_deref() == Some(token.identity_type.as_str())
-        });
-        if !mine {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::ConnectionNotFound,
-                "That connection was not found for you.",
-            ));
-        }
+        check_reconnect_target(&state, &token, &platform.slug, id).await?;
     }
     let mode = body.mode.unwrap_or_default();
-    let return_to = match (mode, &body.return_to) {
-        (AuthWindow::Popup, _) => None,
-        (AuthWindow::Redirect, None) => {
-            return Err(ApiError::unprocessable(
-                ErrorCode::InvalidReturnTo,
-                "Redirect mode needs `returnTo`, the page to come back to.",
-            ))
-        }
-        (AuthWindow::Redirect, Some(url)) => Some(check_return_to(&state, scope, url).await?),
-        (AuthWindow::Unknown, _) => {
-            return Err(ApiError::unprocessable(ErrorCode::InvalidMode, "`mode` must be popup or redirect."))
-        }
-    };
-
-    let now = state.clock.now_ms();
-    let id = format!("att_{}", random_hex(state.entropy.as_ref(), 16));
-    let verifier = Zeroizing::new(random_base62(state.entropy.as_ref(), 64));
-    let sealed = state.vault.seal(verifier_binding(scope, &id), verifier.as_bytes())?;
-    let attempt = AttemptRow {
-        id: id.clone(),
-        scope: scope.clone(),
-        token_id: token.id.clone(),
-        identity: token.identity.as_str().to_string(),
-        identity_type: token.identity_type.as_str().to_string(),
-        tags: token.tags.clone(),
-        platform: platform.slug.clone(),
-        connection_id: body.connection_id.clone(),
-        mode,
-        return_to,
-        pkce_verifier: sealed,
-        vault_key_id: state.vault.active_key_id().to_string(),
-        status: "pending".into(),
-        error_code: None,
-        error_message: None,
-        result_connection_id: None,
-        created_at: now,
-        expires_at: now + ATTEMPT_TTL_MS,
-    };
+    let return_to = return_address(&state, &token.scope, mode, body.return_to.as_deref()).await?;
+    let attempt = new_attempt(&state, &token, &platform.slug, body.connection_id, mode, return_to)?;
+    let id = attempt.id.clone();
     state.store.insert_attempt(&attempt).await?;
     tracing::info!(attempt = %id, "oauth attempt created");
     Ok((
@@ -120,6 +61,101 @@ pub(super) async fn create_attempt(
             expires_at: attempt.expires_at,
         }),
     ))
+}
+
+/// The platform, if this token may offer it and it can be signed in to: OAuth, with an app.
+async fn signable_platform(state: &AppState, token: &TokenRow, slug: &str) -> ApiResult<Arc<Platform>> {
+    let platform = crate::catalog::offered_platform(state, token, slug).await?;
+    if platform.auth_kind != AuthKind::Oauth2 {
+        return Err(ApiError::unprocessable(
+            ErrorCode::NotOauth,
+            format!("{} connects with a form, not a sign-in page.", platform.name),
+        ));
+    }
+    if state.store.find_oauth_app(&token.scope, &platform.slug).await?.is_none() {
+        return Err(ApiError::unprocessable(
+            ErrorCode::OauthAppMissing,
+            format!(
+                "{} is not set up for sign-in yet: this app's administrator has to add its OAuth app to Portico.",
+                platform.name
+            ),
+        ));
+    }
+    Ok(platform)
+}
+
+/// A reconnect must name one of this identity's connections to the same platform.
+async fn check_reconnect_target(state: &AppState, token: &TokenRow, platform: &str, id: &str) -> ApiResult<()> {
+    let row = state.store.find_connection(&token.scope, id).await?;
+    let mine = row.is_some_and(|r| {
+        r.platform == platform
+            && r.identity.as_deref() == Some(token.identity.as_str())
+            && r.identity_type.as_deref() == Some(token.identity_type.as_str())
+    });
+    if mine {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::ConnectionNotFound,
+            "That connection was not found for you.",
+        ))
+    }
+}
+
+/// Where a same-window sign-in comes back to (none for a pop-up).
+async fn return_address(
+    state: &AppState,
+    scope: &Scope,
+    mode: AuthWindow,
+    return_to: Option<&str>,
+) -> ApiResult<Option<String>> {
+    match (mode, return_to) {
+        (AuthWindow::Popup, _) => Ok(None),
+        (AuthWindow::Redirect, None) => Err(ApiError::unprocessable(
+            ErrorCode::InvalidReturnTo,
+            "Redirect mode needs `returnTo`, the page to come back to.",
+        )),
+        (AuthWindow::Redirect, Some(url)) => Ok(Some(check_return_to(state, scope, url).await?)),
+        (AuthWindow::Unknown, _) => {
+            Err(ApiError::unprocessable(ErrorCode::InvalidMode, "`mode` must be popup or redirect."))
+        }
+    }
+}
+
+/// A pending attempt with a fresh PKCE verifier, sealed in the vault.
+fn new_attempt(
+    state: &AppState,
+    token: &TokenRow,
+    platform: &str,
+    connection_id: Option<String>,
+    mode: AuthWindow,
+    return_to: Option<String>,
+) -> ApiResult<AttemptRow> {
+    let now = state.clock.now_ms();
+    let id = format!("att_{}", random_hex(state.entropy.as_ref(), 16));
+    let verifier = Zeroizing::new(random_base62(state.entropy.as_ref(), 64));
+    let sealed = state.vault.seal(verifier_binding(&token.scope, &id), verifier.as_bytes())?;
+    Ok(AttemptRow {
+        id,
+        scope: token.scope.clone(),
+        token_id: token.id.clone(),
+        identity: token.identity.as_str().to_string(),
+        identity_type: token.identity_type.as_str().to_string(),
+        tags: token.tags.clone(),
+        platform: platform.to_string(),
+        connection_id,
+        mode,
+        return_to,
+        pkce_verifier: sealed,
+        vault_key_id: state.vault.active_key_id().to_string(),
+        status: "pending".into(),
+        error_code: None,
+        error_message: None,
+        result_connection_id: None,
+        created_at: now,
+        expires_at: now + ATTEMPT_TTL_MS,
+    })
 }
 
 /// A redirect-mode return address: absolute http(s), no credentials, on an origin the workspace

@@ -126,7 +126,7 @@ async fn exchange_and_store(
             GrantError::InvalidClient(_) => Failure::InvalidClient,
             GrantError::InvalidGrant(_) => Failure::CodeRefused,
             GrantError::Timeout | GrantError::Unreachable => Failure::Unreachable,
-            GrantError::Provider { .. } | GrantError::BadResponse => Failure::ProviderError,
+            GrantError::Provider { .. } | GrantError::BadResponse | GrantError::TooLarge => Failure::ProviderError,
         }
     })?;
     let creds: Credentials = credentials_from(&tokens, None, state.clock.now_ms());

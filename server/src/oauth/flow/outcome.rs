@@ -1,6 +1,6 @@
 //! The page a sign-in ends on.
 
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use portico_wire::message::FromSignIn;
 use portico_wire::{AttemptStatus, AuthWindow, ErrorCode, ErrorDetail};
@@ -72,14 +72,30 @@ pub(super) fn outcome_page(
         status = html_escape(status.as_str()),
         origin_json = serde_json::Value::String(origin).to_string().replace('<', "\\u003c"),
     );
-    let mut response =
-        ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], body)
-            .into_response();
+    let mut response = (
+        page_status(error.map(|(code, _)| code)),
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+        body,
+    )
+        .into_response();
     let csp = format!("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
+}
+
+/// The status the page is sent with: a request that names no live sign-in (a forged, missing,
+/// used or expired `state` or attempt, an answer from the wrong issuer) is the browser's error,
+/// 400; our own failure 500; an outcome the provider decided (success, denial) 200.
+fn page_status(error: Option<ErrorCode>) -> StatusCode {
+    match error {
+        Some(ErrorCode::StateInvalid | ErrorCode::StateUsed | ErrorCode::StateExpired | ErrorCode::IssuerMismatch) => {
+            StatusCode::BAD_REQUEST
+        }
+        Some(ErrorCode::InternalError) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::OK,
+    }
 }
 
 #[cfg(test)]
