@@ -71,12 +71,7 @@ async fn mint_token(
     auth: SecretKeyAuth,
     AppJson(body): AppJson<MintRequest>,
 ) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
-    let limit = state.config.rate_limits.tokens_per_minute;
-    state
-        .rate_limiter
-        .check(&state.store, &[crate::ratelimit::Limit { bucket: format!("mint:{}", auth.key_id), per_minute: limit }])
-        .await
-        .map_err(|e| ApiError::rate_limited("tokens minted with this secret key", e.retry_after_secs))?;
+    crate::session::spend_mint_budget(&state, &auth.key_id).await?;
     let identity = Identity::parse(body.identity.as_deref().unwrap_or_default())
         .map_err(|e| ApiError::unprocessable(ErrorCode::InvalidIdentity, format!("`identity`: {e}.")))?;
     let identity_type = match body.identity_type.as_deref() {

@@ -32,7 +32,8 @@ pub fn parse_link(text: &str) -> Option<[u8; 32]> {
     is_random_part(random).then(|| hash_secret(SecretKind::ConnectLink, text))
 }
 
-fn is_random_part(random: &str) -> bool {
+/// The random part of a token or code: exactly [`RANDOM_CHARS`] base62 characters.
+pub fn is_random_part(random: &str) -> bool {
     random.len() == RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
@@ -99,6 +100,17 @@ pub async fn check_parent_origin(state: &AppState, headers: &HeaderMap, token: &
             format!("{origin} is not allowed to open this workspace's Portico modal."),
         ))
     }
+}
+
+/// Counts one token minted with a secret key (AuthKit or agent) against the key's per-minute
+/// budget: 429 when it is spent.
+pub async fn spend_mint_budget(state: &AppState, key_id: &str) -> ApiResult<()> {
+    let limit = Limit { bucket: format!("mint:{key_id}"), per_minute: state.config.rate_limits.tokens_per_minute };
+    state
+        .rate_limiter
+        .check(&state.store, &[limit])
+        .await
+        .map_err(|e| ApiError::rate_limited("tokens minted with this secret key", e.retry_after_secs))
 }
 
 /// Counts one attempt to connect (a form submitted, a sign-in begun) against the session's

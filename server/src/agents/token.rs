@@ -14,8 +14,7 @@ use crate::clock::{random_base62, random_hex};
 use crate::digest::{hash_secret, SecretKind};
 use crate::error::{ApiError, ApiResult, AppJson};
 use crate::keys::SecretKeyAuth;
-use crate::ratelimit::Limit;
-use crate::session::RANDOM_CHARS;
+use crate::session::{is_random_part, RANDOM_CHARS};
 use crate::store::agent_tokens::AgentTokenRow;
 use crate::tenancy::{Environment, Identity, IdentityType, Scope};
 use crate::AppState;
@@ -68,8 +67,7 @@ impl AgentAuth {
 pub fn parse_agent_token(text: &str) -> Option<(Environment, [u8; 32])> {
     let (env, random) = text.strip_prefix("agt_")?.split_once('_')?;
     let env = Environment::parse(env)?;
-    (random.len() == RANDOM_CHARS && random.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .then(|| (env, hash_secret(SecretKind::AgentToken, text)))
+    is_random_part(random).then(|| (env, hash_secret(SecretKind::AgentToken, text)))
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -184,13 +182,7 @@ pub(super) async fn mint_agent_token(
     auth: SecretKeyAuth,
     AppJson(body): AppJson<AgentTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<AgentTokenResponse>)> {
-    let limit =
-        Limit { bucket: format!("mint:{}", auth.key_id), per_minute: state.config.rate_limits.tokens_per_minute };
-    state
-        .rate_limiter
-        .check(&state.store, &[limit])
-        .await
-        .map_err(|e| ApiError::rate_limited("tokens minted with this secret key", e.retry_after_secs))?;
+    crate::session::spend_mint_budget(&state, &auth.key_id).await?;
     let agent = AgentAuth::for_identity(auth.clone(), body.identity.as_deref(), body.identity_type.as_deref())?;
     check_limits(&state, body.platforms.as_deref(), body.actions.as_deref())?;
     let ttl_ms = match body.ttl_secs {
