@@ -123,12 +123,26 @@
         case "portico:event":
           call(options.onEvent, { name: data.name, data: data.data });
           break;
-        case "portico:navigate":
-          // Redirect-mode sign-in: only ever to Portico's own pages.
+        case "portico:start-sign-in":
+          // Redirect-mode sign-in: a form POST of the attempt and its one-time secret, only ever
+          // to Portico's own origin. This page's Origin is what binds the sign-in to it.
           var target = null;
           try { target = new URL(data.url, PORTICO_ORIGIN); } catch (e) { target = null; }
-          if (target && target.origin === PORTICO_ORIGIN && /^https?:$/.test(target.protocol)) {
-            location.assign(target.href);
+          if (target && target.origin === PORTICO_ORIGIN && /^https?:$/.test(target.protocol) &&
+              typeof data.attempt === "string" && typeof data.secret === "string") {
+            var form = document.createElement("form");
+            form.method = "POST";
+            form.action = target.href;
+            form.style.display = "none";
+            [["attempt", data.attempt], ["secret", data.secret]].forEach(function (pair) {
+              var input = document.createElement("input");
+              input.type = "hidden";
+              input.name = pair[0];
+              input.value = pair[1];
+              form.appendChild(input);
+            });
+            document.body.appendChild(form);
+            form.submit();
           } else {
             fail("navigation_refused", "The sign-in page could not be opened.");
           }

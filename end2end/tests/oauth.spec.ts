@@ -263,7 +263,12 @@ test("the loader navigates the host page only to Portico's own pages", async ({ 
   await expect(modal(page).getByTestId("integrations")).toBeVisible();
   const frame = page.frames().find((f) => f.url().includes("/modal?"))!;
   // Even the modal's own frame cannot send the host page elsewhere.
-  await frame.evaluate(() => window.parent.postMessage({ type: "portico:navigate", url: "https://example.com/phish" }, "*"));
+  await frame.evaluate(() =>
+    window.parent.postMessage(
+      { type: "portico:start-sign-in", url: "https://example.com/phish", attempt: "att_x", secret: "s" },
+      "*",
+    ),
+  );
   await expect(page.getByTestId("status")).toContainText("Error (navigation_refused)");
   expect(new URL(page.url()).origin).toBe(HOST);
 });

@@ -107,8 +107,26 @@ impl Api {
     }
 }
 
-/// The hosted connect page trades its link code for a session token.
+/// Where the connect page keeps its session for reloads in the same tab: a link works once.
+const LINK_SESSION_KEY: &str = "portico:connect-session";
+
+fn tab_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// The hosted connect page trades its link code for a session token, once; a reload of the same
+/// tab reuses the token it got (kept in the tab's session storage, beside the link it came from).
 pub async fn exchange_link(link: &str) -> Result<String, Failure> {
+    let stored = tab_storage().and_then(|s| s.get_item(LINK_SESSION_KEY).ok().flatten());
+    if let Some((stored_link, token)) = stored.as_deref().and_then(|s| s.split_once(' ')) {
+        if stored_link == link {
+            return Ok(token.to_string());
+        }
+    }
     let response = send_json(Request::post("/v1/authkit/link"), js::link_body(link)).await?;
-    decode(response, |v| js_sys::Reflect::get(v, &JsValue::from_str("token")).ok()?.as_string()).await
+    let token = decode(response, |v| js_sys::Reflect::get(v, &JsValue::from_str("token")).ok()?.as_string()).await?;
+    if let Some(storage) = tab_storage() {
+        let _ = storage.set_item(LINK_SESSION_KEY, &format!("{link} {token}"));
+    }
+    Ok(token)
 }

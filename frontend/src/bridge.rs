@@ -5,7 +5,7 @@
 //! page cannot hand the modal a token or read what it sends.
 
 use portico_wire::message::{ToLoader, ToModal};
-use portico_wire::{ConnectionView, ErrorCode};
+use portico_wire::{ConnectionView, ErrorCode, OAuthAttemptStarted};
 
 use crate::js;
 use wasm_bindgen::prelude::*;
@@ -47,8 +47,12 @@ impl Bridge {
         self.post(&ToLoader::Close);
     }
 
-    pub fn navigate(&self, url: &str) {
-        self.post(&ToLoader::Navigate { url: url.to_string() });
+    pub fn start_sign_in(&self, started: &OAuthAttemptStarted) {
+        self.post(&ToLoader::StartSignIn {
+            url: started.start_url.clone(),
+            attempt: started.attempt_id.clone(),
+            secret: started.start_secret.clone(),
+        });
     }
 
     /// `onEvent({name, data})`.

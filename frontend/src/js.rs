@@ -123,6 +123,7 @@ pub fn attempt_started(value: &JsValue) -> Option<OAuthAttemptStarted> {
     Some(OAuthAttemptStarted {
         attempt_id: string(value, "attemptId")?,
         start_url: string(value, "startUrl")?,
+        start_secret: string(value, "startSecret")?,
         expires_at: number(value, "expiresAt"),
     })
 }
@@ -231,7 +232,10 @@ pub fn to_loader(message: &ToLoader) -> JsValue {
         }
         ToLoader::Close => with_type(kind::CLOSE),
         ToLoader::Event { name, .. } => with_type(kind::EVENT).set("name", name.as_str()).set("data", Object::new()),
-        ToLoader::Navigate { url } => with_type(kind::NAVIGATE).set("url", url.as_str()),
+        ToLoader::StartSignIn { url, attempt, secret } => with_type(kind::START_SIGN_IN)
+            .set("url", url.as_str())
+            .set("attempt", attempt.as_str())
+            .set("secret", secret.as_str()),
     }
     .value()
 }

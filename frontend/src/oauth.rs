@@ -1,7 +1,9 @@
 //! Connecting a platform by OAuth sign-in, from the modal.
 //!
 //! Popup mode: the click opens a window *synchronously* (browsers block pop-ups opened after an
-//! `await`), the attempt is created, and the window goes to its `startUrl`. The outcome arrives by
+//! `await`), the attempt is created, and the modal submits a form `POST` of the attempt and its
+//! one-time secret into that window (`startUrl`); Portico checks both the secret and that the
+//! form came from its own origin, so a forwarded start link cannot sign anyone in. The outcome arrives by
 //! whichever comes first: the callback page's `postMessage` (checked: our own origin, our own
 //! popup, our attempt) or the server's record of the attempt, polled every second. Polling is
 //! what makes COOP, storage partitioning or a window closed at the wrong moment harmless.
@@ -25,7 +27,7 @@ use leptos::task::spawn_local;
 use portico_wire::message::FromSignIn;
 use portico_wire::{
     AttemptStatus, AuthKind, AuthWindow, ConnectionStatus, ConnectionView, ErrorCode, ErrorDetail, IntegrationCard,
-    OAuthAttemptView, StartOAuthRequest,
+    OAuthAttemptStarted, OAuthAttemptView, StartOAuthRequest,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -159,6 +161,38 @@ fn open_popup(name: &str) -> Option<web_sys::Window> {
     Some(popup)
 }
 
+/// Starts the sign-in in the window named `target`: a form `POST` of the attempt and its one-time
+/// secret, from this (Portico's) origin, which is what `/oauth/start` checks. Never a URL with
+/// the secret in it.
+fn submit_start(started: &OAuthAttemptStarted, target: &str) {
+    let Some(document) = window().document() else {
+        return;
+    };
+    let Ok(form) = document.create_element("form") else {
+        return;
+    };
+    let form: web_sys::HtmlFormElement = form.unchecked_into();
+    form.set_method("post");
+    form.set_action(&started.start_url);
+    form.set_target(target);
+    form.set_hidden(true);
+    for (name, value) in [("attempt", started.attempt_id.as_str()), ("secret", started.start_secret.as_str())] {
+        if let Ok(input) = document.create_element("input") {
+            let _ = input.set_attribute("type", "hidden");
+            let _ = input.set_attribute("name", name);
+            let _ = input.set_attribute("value", value);
+            let _ = form.append_child(&input);
+        }
+    }
+    let Some(body) = document.body() else {
+        return;
+    };
+    if body.append_child(&form).is_ok() {
+        let _ = form.submit();
+        form.remove();
+    }
+}
+
 fn close_popup(popup: &web_sys::Window) {
     if !popup.closed().unwrap_or(true) {
         let _ = popup.close();
@@ -269,7 +303,7 @@ impl Modal {
             }
             modal.oauth.update_value(|f| f.attempt_id = Some(started.attempt_id.clone()));
             // A window the user already closed ignores this; the next poll notices it closed.
-            let _ = popup.location().set_href(&started.start_url);
+            submit_start(&started, POPUP_NAME);
             modal.watch(generation, api, started.attempt_id, Some(popup)).await;
         });
     }
@@ -315,7 +349,7 @@ impl Modal {
                             "oauth_started",
                             &[("platform", &card.platform), ("mode", AuthWindow::Redirect.as_str())],
                         );
-                        b.navigate(&started.start_url);
+                        b.start_sign_in(&started);
                     });
                     // The page normally goes away now; if it does not, say so instead of spinning.
                     sleep(REDIRECT_WATCHDOG_MS).await;

@@ -48,12 +48,7 @@ fn main() {
         let mut config = Config::for_dir(dir.path(), [9u8; 32]);
         config.mock_provider_url = mock.url();
         config.passthrough.allow_private = vec![mock.url()];
-        config.rate_limits = portico::config::RateLimits {
-            connection_per_minute: 0,
-            key_per_minute: 0,
-            tokens_per_minute: 0,
-            forms_per_minute: 0,
-        };
+        config.rate_limits = portico::config::RateLimits::OFF;
         let app = portico::Application::build(config).await.expect("server starts");
         let url = format!("http://{}", app.local_addr());
         let store = app.state().store.clone();

@@ -50,12 +50,7 @@ async fn bench_minting(label: &str, database_url: DatabaseUrl, concurrency: usiz
     let mut config = Config::for_dir(dir.path(), [5u8; 32]);
     config.database_url = database_url;
     // Measure the server, not its limiter.
-    config.rate_limits = portico::config::RateLimits {
-        connection_per_minute: 0,
-        key_per_minute: 0,
-        tokens_per_minute: 0,
-        forms_per_minute: 0,
-    };
+    config.rate_limits = portico::config::RateLimits::OFF;
     let app = portico::Application::build(config).await.expect("server starts");
     let url = format!("http://{}", app.local_addr());
     let store = app.state().store.clone();

@@ -35,11 +35,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Stores `row` under a new id with a fresh token and connect-link code, and returns both (the
-/// only time they exist in clear) with the stored row.
+/// only time they exist in clear) with the stored row. A row without a session starts its own.
 async fn issue(state: &AppState, row: TokenRow) -> ApiResult<(String, String, TokenRow)> {
     let token = format!("akt_{}_{}", row.scope.environment, random_base62(state.entropy.as_ref(), RANDOM_CHARS));
     let link = format!("lnk_{}", random_base62(state.entropy.as_ref(), RANDOM_CHARS));
-    let row = TokenRow { id: format!("tok_{}", random_hex(state.entropy.as_ref(), 12)), ..row };
+    let id = format!("tok_{}", random_hex(state.entropy.as_ref(), 12));
+    let session_id = if row.session_id.is_empty() { id.clone() } else { row.session_id.clone() };
+    let row = TokenRow { id, session_id, ..row };
     let (token_hash, link_hash) =
         (hash_secret(SecretKind::AuthkitToken, &token), hash_secret(SecretKind::ConnectLink, &link));
     state.store.insert_token(&row, &token_hash, &link_hash).await?;
@@ -110,6 +112,7 @@ async fn mint_token(
         created_at: now,
         expires_at,
         revoked_at: None,
+        session_id: String::new(),
     };
     let (token, link, row) = issue(&state, row).await?;
     tracing::info!(token = %row.id, "authkit token minted");
@@ -196,17 +199,20 @@ struct LinkResponse {
     expires_at: i64,
 }
 
-/// The hosted connect page trades its link code for a fresh token bound to the same session
-/// row's scope and identity. The original token stays with the host; this one lives only in the
-/// page's memory.
+/// The hosted connect page trades its link code for a fresh token of the same session (scope,
+/// identity, options and budget of connect attempts). A link works once (review finding #2): a
+/// second exchange, by anyone, is refused; the page keeps its token for reloads in the tab.
+/// Exchanges are counted per client address, since nothing else identifies the caller.
 #[utoipa::path(post, path = "/v1/authkit/link", tag = "Modal",
     operation_id = "exchange_connect_link",
     request_body = LinkRequest,
     responses((status = 200, body = LinkResponse), (status = 401, description = "Unknown or expired link", body = ErrorBody)))]
 async fn exchange_link(
     State(state): State<AppState>,
+    client: crate::address_budget::ClientAddress,
     AppJson(body): AppJson<LinkRequest>,
 ) -> ApiResult<Json<LinkResponse>> {
+    crate::address_budget::spend_address_budget(&state, "link", &client).await?;
     let invalid =
         || ApiError::unauthorized(ErrorCode::InvalidLink, "This connect link is not valid. Ask for a new one.");
     let link_hash = parse_link(body.link.trim()).ok_or_else(invalid)?;
@@ -218,6 +224,12 @@ async fn exchange_link(
             e
         }
     })?;
+    if !state.store.claim_link(&link_hash, state.clock.now_ms()).await? {
+        return Err(ApiError::unauthorized(
+            ErrorCode::InvalidLink,
+            "This connect link was already opened. Links work once: ask for a new one.",
+        ));
+    }
     let (token, _link, fresh) = issue(&state, row).await?;
     Ok(Json(LinkResponse { token, expires_at: fresh.expires_at }))
 }

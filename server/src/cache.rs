@@ -50,6 +50,13 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         }
     }
 
+    /// Drops one entry.
+    pub fn remove(&self, key: &K) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(key);
+        }
+    }
+
     /// Drops every entry whose value matches (used where the key is not at hand).
     pub fn remove_where(&self, stale: impl Fn(&V) -> bool) {
         if let Ok(mut entries) = self.entries.lock() {

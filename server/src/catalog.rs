@@ -1,7 +1,7 @@
 //! The catalog as the API serves it: what is enabled where (hidden by default, as in Pica), what a
 //! token may offer, `GET /v1/integrations` and `GET /v1/available-actions/{platform}`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -15,6 +15,8 @@ use utoipa_axum::routes;
 use crate::error::{ApiError, ApiResult};
 use crate::keys::SecretKeyAuth;
 use crate::store::tokens::TokenRow;
+use crate::store::StoreError;
+use crate::tenancy::Scope;
 use crate::AppState;
 use portico_wire::ErrorCode;
 
@@ -51,6 +53,38 @@ pub async fn offered_integrations(state: &AppState, token: &TokenRow) -> ApiResu
         .filter(|p| p.auth_kind != portico_wire::AuthKind::Oauth2 || with_app.contains(&p.slug))
         .map(|p| card(p))
         .collect())
+}
+
+/// The integrations `scope` has turned on, cached like keys and connections (a change made through
+/// this process is seen at once, another replica's within the cache's TTL).
+pub async fn enabled_platforms(state: &AppState, scope: &Scope) -> Result<Arc<BTreeSet<String>>, StoreError> {
+    if let Some(found) = state.enabled_cache.get(scope) {
+        return Ok(found);
+    }
+    let enabled = Arc::new(state.store.enabled_integrations(scope).await?);
+    state.enabled_cache.put(scope.clone(), enabled.clone());
+    Ok(enabled)
+}
+
+/// Forgets `scope`'s cached integrations after this process changed them.
+pub fn forget_enabled(state: &AppState, scope: &Scope) {
+    state.enabled_cache.remove(scope);
+}
+
+/// Turned off: its connections are kept (turning it on again restores them) but cannot be used,
+/// through passthrough or as agent tools.
+pub async fn check_enabled(state: &AppState, scope: &Scope, platform: &Platform) -> ApiResult<()> {
+    if enabled_platforms(state, scope).await?.contains(&platform.slug) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        ErrorCode::IntegrationDisabled,
+        format!(
+            "{} is turned off for this workspace. Its connections are kept, but cannot be used until an operator turns it on again.",
+            platform.name
+        ),
+    ))
 }
 
 /// One platform a token may connect, or 404 (never revealing whether it exists elsewhere).

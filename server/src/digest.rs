@@ -11,6 +11,8 @@ pub enum SecretKind {
     AuthkitToken,
     ConnectLink,
     OauthState,
+    /// The one-time secret that lets the window which created an OAuth attempt start it.
+    OauthStart,
     /// A dashboard operator's session cookie.
     DashboardSession,
     /// The CSRF token derived from a dashboard session (see `operators::sessions`).
@@ -25,6 +27,7 @@ impl SecretKind {
             SecretKind::AuthkitToken => b"portico authkit token\0",
             SecretKind::ConnectLink => b"portico connect link\0",
             SecretKind::OauthState => b"portico oauth state\0",
+            SecretKind::OauthStart => b"portico oauth start\0",
             SecretKind::DashboardSession => b"portico dashboard session\0",
             SecretKind::DashboardCsrf => b"portico dashboard csrf\0",
             SecretKind::AgentToken => b"portico agent token\0",

@@ -95,39 +95,51 @@ fn presented_key(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<AppState> for SecretKeyAuth {
     type Rejection = ApiError;
 
+    /// A wrong key also counts against the client address's budget, so keys cannot be guessed at
+    /// speed: once it is spent, wrong keys get 429 (right keys still work).
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let invalid =
-            || ApiError::unauthorized(ErrorCode::InvalidSecretKey, "The secret key is not valid or has been revoked.");
-        let Some(text) = presented_key(parts) else {
-            return Err(ApiError::unauthorized(
-                ErrorCode::MissingSecretKey,
-                "Send your secret key in the x-portico-secret header (or Authorization: Bearer).",
-            ));
-        };
-        let presented = PresentedSecretKey::parse(text).ok_or_else(invalid)?;
-        let found = match state.key_cache.get(&presented.hash) {
-            Some(found) => found,
-            None => {
-                // Boxed, as other rare paths on passthrough's way are: inline, their futures would
-                // make every call's future (moved a few times per call) kilobytes larger.
-                let found =
-                    Box::pin(state.store.find_secret_key_by_hash(&presented.hash)).await?.ok_or_else(invalid)?;
-                let found = std::sync::Arc::new(found);
-                state.key_cache.put(presented.hash, found.clone());
-                found
+        match authenticate(parts, state).await {
+            Err(e) if e.code == ErrorCode::InvalidSecretKey => {
+                let client = crate::address_budget::ClientAddress::of(parts);
+                Box::pin(crate::address_budget::spend_address_budget(state, "secret-key", &client)).await?;
+                Err(e)
             }
-        };
-        let (row, stored_hash) = &*found;
-        // The lookup used the hash as an index; compare again in constant time so no timing of
-        // ours depends on how much of a guess was right.
-        let equal: bool = stored_hash.as_slice().ct_eq(presented.hash.as_slice()).into();
-        if !equal || row.revoked_at.is_some() || row.scope.environment != presented.environment {
-            return Err(invalid());
+            other => other,
         }
-        record_use(state, row).await?;
-        tracing::Span::current().record("workspace", row.scope.workspace_id.as_str());
-        Ok(SecretKeyAuth { scope: row.scope.clone(), key_id: row.id.clone() })
     }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<SecretKeyAuth, ApiError> {
+    let invalid =
+        || ApiError::unauthorized(ErrorCode::InvalidSecretKey, "The secret key is not valid or has been revoked.");
+    let Some(text) = presented_key(parts) else {
+        return Err(ApiError::unauthorized(
+            ErrorCode::MissingSecretKey,
+            "Send your secret key in the x-portico-secret header (or Authorization: Bearer).",
+        ));
+    };
+    let presented = PresentedSecretKey::parse(text).ok_or_else(invalid)?;
+    let found = match state.key_cache.get(&presented.hash) {
+        Some(found) => found,
+        None => {
+            // Boxed, as other rare paths on passthrough's way are: inline, their futures would
+            // make every call's future (moved a few times per call) kilobytes larger.
+            let found = Box::pin(state.store.find_secret_key_by_hash(&presented.hash)).await?.ok_or_else(invalid)?;
+            let found = std::sync::Arc::new(found);
+            state.key_cache.put(presented.hash, found.clone());
+            found
+        }
+    };
+    let (row, stored_hash) = &*found;
+    // The lookup used the hash as an index; compare again in constant time so no timing of
+    // ours depends on how much of a guess was right.
+    let equal: bool = stored_hash.as_slice().ct_eq(presented.hash.as_slice()).into();
+    if !equal || row.revoked_at.is_some() || row.scope.environment != presented.environment {
+        return Err(invalid());
+    }
+    record_use(state, row).await?;
+    tracing::Span::current().record("workspace", row.scope.workspace_id.as_str());
+    Ok(SecretKeyAuth { scope: row.scope.clone(), key_id: row.id.clone() })
 }
 
 /// Writes `last_used_at` at most once a minute per key and process, so authenticating is not a

@@ -4,6 +4,7 @@
 //! `Application` on port 0 with a fresh database. ARCHITECTURE.md maps these modules to the flow.
 #![forbid(unsafe_code)]
 
+pub mod address_budget;
 pub mod agents;
 pub mod authkit;
 pub mod cache;
@@ -20,6 +21,7 @@ pub mod digest;
 pub mod error;
 pub mod events;
 pub mod form;
+pub mod housekeeping;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
@@ -28,6 +30,7 @@ pub mod passthrough;
 pub mod query;
 pub mod ratelimit;
 mod routes;
+pub mod serve;
 pub mod session;
 mod startup;
 mod state;

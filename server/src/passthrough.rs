@@ -295,7 +295,7 @@ async fn forward(
 }
 
 /// Whether the call may go ahead: within the rate limits, on a usable connection of a platform
-/// still in the catalog.
+/// still in the catalog and turned on for the workspace.
 async fn admit(state: &AppState, auth: &SecretKeyAuth, row: &ConnectionRow) -> ApiResult<Arc<Platform>> {
     let limits = &state.config.rate_limits;
     if limits.key_per_minute > 0 || limits.connection_per_minute > 0 {
@@ -321,13 +321,15 @@ async fn admit(state: &AppState, auth: &SecretKeyAuth, row: &ConnectionRow) -> A
             "This connection needs to be reconnected by its user before it can be used.",
         ));
     }
-    state.catalog.get(&row.platform).cloned().ok_or_else(|| {
+    let platform = state.catalog.get(&row.platform).cloned().ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
             ErrorCode::PlatformUnavailable,
             format!("Platform `{}` is no longer in the catalog.", row.platform),
         )
-    })
+    })?;
+    crate::catalog::check_enabled(state, &auth.scope, &platform).await?;
+    Ok(platform)
 }
 
 /// The header names a message's `Connection` header lists: they concern that one hop, and a

@@ -116,7 +116,8 @@ pub async fn spend_mint_budget(state: &AppState, key_id: &str) -> ApiResult<()> 
 /// Counts one attempt to connect (a form submitted, a sign-in begun) against the session's
 /// per-minute budget: 429 when it is spent.
 pub async fn spend_connect_budget(state: &AppState, token: &TokenRow) -> ApiResult<()> {
-    let limit = Limit { bucket: format!("form:{}", token.id), per_minute: state.config.rate_limits.forms_per_minute };
+    let limit =
+        Limit { bucket: format!("form:{}", token.session_id), per_minute: state.config.rate_limits.forms_per_minute };
     state
         .rate_limiter
         .check(&state.store, &[limit])

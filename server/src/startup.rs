@@ -158,6 +158,7 @@ impl Application {
         let ttl_ms = config.cache_ttl.as_millis() as i64;
         let key_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
         let connection_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
+        let enabled_cache = Arc::new(cache::TtlCache::new(ttl_ms, clock.clone()));
         let api_bases = upstream::FixedBases::new(catalog.iter().map(|p| p.as_ref()));
         let shared = Arc::new(AppStateInner {
             config: Arc::new(config),
@@ -174,6 +175,7 @@ impl Application {
             key_cache,
             key_touches: Default::default(),
             connection_cache,
+            enabled_cache,
             refresher: Arc::new(oauth::refresh::Refresher::new(format!(
                 "{}-{}",
                 std::process::id(),
@@ -183,6 +185,7 @@ impl Application {
         });
         let state = AppState { store: shared.store.clone(), shared, passthrough };
         oauth::refresh::spawn_sweep(state.clone());
+        crate::housekeeping::spawn(state.clone());
         Ok(Application { listener, state })
     }
 
@@ -200,12 +203,8 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let served = axum::serve(
-            self.listener,
-            build_router(self.state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let limits = self.state.config.connections;
+        let served = crate::serve::serve(self.listener, build_router(self.state.clone()), limits, shutdown).await;
         flush_call_log(&self.state).await;
         served
     }

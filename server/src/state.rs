@@ -58,6 +58,8 @@ pub struct AppStateInner {
     pub key_touches: Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
     /// Connection rows by scope and connection key (passthrough's lookups).
     pub connection_cache: Arc<cache::TtlCache<(tenancy::Scope, String), Arc<store::connections::ConnectionRow>>>,
+    /// The integrations each scope has turned on (passthrough's and the agent tools' check).
+    pub enabled_cache: Arc<cache::TtlCache<tenancy::Scope, Arc<std::collections::BTreeSet<String>>>>,
     /// Single-flight OAuth token refreshes.
     pub refresher: Arc<oauth::refresh::Refresher>,
     pub leptos: LeptosOptions,

@@ -195,6 +195,10 @@ fn html_response(body: String, csp: String) -> Response {
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
+    // Not `no-referrer`: with it, browsers send `Origin: null` on the modal's form post to
+    // `/oauth/start`, which binds a sign-in to the window that created it. Other sites still get
+    // no referrer.
+    response.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
 

@@ -54,15 +54,14 @@ impl Application {
                             None => bind_listener(addr, true),
                         }
                         .map_err(listen_error)?;
-                        let served = axum::serve(
-                            listener,
-                            build_router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-                        )
-                        .with_graceful_shutdown(async move {
+                        let mut limits = state.config.connections;
+                        limits.max_connections = (limits.max_connections / workers).max(1);
+                        let stop = async move {
                             let _ = stopped.wait_for(|stop| *stop).await;
-                        })
-                        .await
-                        .map_err(listen_error);
+                        };
+                        let served = crate::serve::serve(listener, build_router(state), limits, stop)
+                            .await
+                            .map_err(listen_error);
                         if let Some(store) = own_store {
                             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), store.close()).await;
                         }

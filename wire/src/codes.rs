@@ -75,6 +75,7 @@ string_enum! {
         ConnectionNotFound = "connection_not_found",
         IntegrationNotFound = "integration_not_found",
         PlatformUnavailable = "platform_unavailable",
+        IntegrationDisabled = "integration_disabled",
         MissingConnectionKey = "missing_connection_key",
         ConnectionInactive = "connection_inactive",
         RetryBodyTooLarge = "retry_body_too_large",

@@ -184,8 +184,12 @@ pub struct StartOAuthRequest {
 #[serde(rename_all = "camelCase")]
 pub struct OAuthAttemptStarted {
     pub attempt_id: String,
-    /// Open this in the popup (or navigate the top window to it in redirect mode).
+    /// Where the sign-in starts: a form `POST` of `attempt` and `secret`, sent from Portico's own
+    /// origin (the modal, into the pop-up) or, in redirect mode, from the host page. Opening it
+    /// anywhere else (a forwarded link) does not reach the provider.
     pub start_url: String,
+    /// The one-time secret the start needs. Never put it in a URL.
+    pub start_secret: String,
     pub expires_at: i64,
 }
 

@@ -22,7 +22,7 @@ pub mod kind {
     pub const ERROR: &str = "portico:error";
     pub const CLOSE: &str = "portico:close";
     pub const EVENT: &str = "portico:event";
-    pub const NAVIGATE: &str = "portico:navigate";
+    pub const START_SIGN_IN: &str = "portico:start-sign-in";
     pub const OAUTH_RESULT: &str = "portico:oauth-result";
 }
 
@@ -89,11 +89,12 @@ pub enum ToLoader {
     /// `onEvent({name, data})`.
     #[serde(rename = "portico:event")]
     Event { name: String, data: serde_json::Value },
-    /// Send the host page to Portico's sign-in start page (redirect mode): a cross-origin frame
-    /// cannot navigate the top window without user activation; the loader can, and only ever goes
-    /// to Portico's own origin.
-    #[serde(rename = "portico:navigate")]
-    Navigate { url: String },
+    /// Send the host page to Portico's sign-in start (redirect mode): a cross-origin frame cannot
+    /// navigate the top window without user activation; the loader can. It submits a form `POST`
+    /// of `attempt` and `secret` to `url`, only ever on Portico's own origin; the host page's
+    /// `Origin` is what binds the sign-in to this page.
+    #[serde(rename = "portico:start-sign-in")]
+    StartSignIn { url: String, attempt: String, secret: String },
 }
 
 /// sign-in window → modal: how the sign-in ended.
@@ -132,7 +133,10 @@ mod tests {
         assert_eq!(type_of(ToLoader::Error { code, message: "m".into() }), kind::ERROR);
         assert_eq!(type_of(ToLoader::Close), kind::CLOSE);
         assert_eq!(type_of(ToLoader::Event { name: "n".into(), data: json!({}) }), kind::EVENT);
-        assert_eq!(type_of(ToLoader::Navigate { url: "u".into() }), kind::NAVIGATE);
+        assert_eq!(
+            type_of(ToLoader::StartSignIn { url: "u".into(), attempt: "a".into(), secret: "s".into() }),
+            kind::START_SIGN_IN
+        );
         let result =
             FromSignIn::OAuthResult { attempt_id: None, status: AttemptStatus::Failed, connection: None, error: None };
         assert_eq!(type_of(result), kind::OAUTH_RESULT);
@@ -169,8 +173,13 @@ mod tests {
             json!({"type": "portico:error", "code": "popup_blocked", "message": "m"})
         );
         assert_eq!(
-            serde_json::to_value(ToLoader::Navigate { url: "https://p/oauth/start".into() }).unwrap(),
-            json!({"type": "portico:navigate", "url": "https://p/oauth/start"})
+            serde_json::to_value(ToLoader::StartSignIn {
+                url: "https://p/oauth/start".into(),
+                attempt: "att_1".into(),
+                secret: "s3".into()
+            })
+            .unwrap(),
+            json!({"type": "portico:start-sign-in", "url": "https://p/oauth/start", "attempt": "att_1", "secret": "s3"})
         );
         assert_eq!(
             serde_json::to_value(ToLoader::Event { name: "oauth_started".into(), data: json!({"platform": "x"}) })

@@ -2,7 +2,8 @@
 //!
 //!   cargo xtask demo    set up, build, and run the demo (Portico + mock provider + demo host)
 //!   cargo xtask test    set up, build, check the modal's size, and run every test (cargo tests on
-//!                       SQLite and PostgreSQL, then Playwright in headless Chromium)
+//!                       SQLite and PostgreSQL, schemathesis against the served OpenAPI document,
+//!                       then Playwright in headless Chromium)
 //!   cargo xtask setup   only install what is missing (each step skipped when satisfied)
 //!   cargo xtask lint    the style gate `test` runs first: `cargo fmt --check`, and clippy with
 //!                       `-D warnings` on the native crates and on the modal for wasm32
@@ -18,7 +19,8 @@
 //!
 //! Set-up installs, only when missing: the wasm32 target, cargo-leptos and the wasm-bindgen CLI
 //! pinned to the versions this workspace needs, npm `binaryen` (wasm-opt) and the end-to-end
-//! suite's npm packages, and Debian's Chromium. Nothing is downloaded from GitHub at run time.
+//! suite's npm packages, schemathesis (PyPI, in a virtualenv under `target/tools`), and Debian's
+//! Chromium. Nothing is downloaded from GitHub at run time.
 #![forbid(unsafe_code)]
 // The server's bans on reading the clock and on `thread::sleep` (clippy.toml) keep time a
 // parameter of request handling; this is a synchronous command-line tool that waits for processes.
@@ -32,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
+mod apifuzz;
 mod bench;
 mod bundle;
 
@@ -198,7 +201,10 @@ fn setup() -> Result<()> {
     npm_ci(&root().join("xtask"))?;
     npm_ci(&root().join("end2end"))?;
 
-    // 5. Chromium from Debian (Playwright cannot download its own browser here).
+    // 5. schemathesis (PyPI), in its own virtualenv, for the API fuzzing step.
+    apifuzz::setup()?;
+
+    // 6. Chromium from Debian (Playwright cannot download its own browser here).
     if Path::new("/usr/bin/chromium").exists() {
         eprintln!("xtask: ✓ chromium");
     } else {
@@ -390,6 +396,7 @@ fn test() -> Result<()> {
     }
     // Also builds target/debug/portico, which the end-to-end suite runs.
     run("cargo test (unit + integration)", &mut cargo_test)?;
+    apifuzz::run_against(&portico_bin())?;
     run(
         "Playwright end-to-end suite (headless Chromium)",
         cmd("npx")

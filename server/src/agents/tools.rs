@@ -54,8 +54,9 @@ pub async fn tools_for(state: &AppState, agent: &AgentAuth) -> ApiResult<Vec<Too
     for row in rows {
         by_platform.entry(row.platform.clone()).or_default().push(Arc::new(row));
     }
+    let enabled = crate::catalog::enabled_platforms(state, agent.scope()).await?;
     let mut tools = Vec::new();
-    for (slug, connections) in by_platform {
+    for (slug, connections) in by_platform.into_iter().filter(|(slug, _)| enabled.contains(slug)) {
         let Some(platform) = state.catalog.get(&slug).cloned() else { continue };
         for action in platform.actions.iter().filter(|a| agent.allows(&slug, &a.id)) {
             tools.push(tool(&platform, action, &connections));

@@ -34,12 +34,15 @@ struct FileSettings {
     rate_limit_key_per_minute: Option<u64>,
     rate_limit_tokens_per_minute: Option<u64>,
     rate_limit_forms_per_minute: Option<u64>,
+    rate_limit_address_per_minute: Option<u64>,
     cache_ttl_ms: Option<u64>,
     refresh_margin_secs: Option<u64>,
     refresh_sweep_secs: Option<u64>,
     refresh_max_failures: Option<u32>,
     log_format: Option<LogFormat>,
     workers: Option<usize>,
+    header_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 /// The environment, for settings named by their variable.
@@ -134,6 +137,7 @@ pub(super) fn read(vars: &BTreeMap<String, String>, demo: bool) -> Result<Config
         mock_provider_url,
         passthrough,
         rate_limits: rate_limits(&env, &file)?,
+        connections: connections(&env, &file)?,
         cache_ttl,
         refresh: refresh(&env, &file)?,
         demo,
@@ -267,6 +271,11 @@ fn rate_limits(env: &Env, file: &FileSettings) -> Result<RateLimits, ConfigError
             file.rate_limit_forms_per_minute,
             defaults.forms_per_minute,
         )?,
+        address_per_minute: per_minute(
+            "PORTICO_RATE_LIMIT_ADDRESS_PER_MINUTE",
+            file.rate_limit_address_per_minute,
+            defaults.address_per_minute,
+        )?,
     })
 }
 
@@ -296,6 +305,21 @@ fn log_format(env: &Env, file: &FileSettings) -> Result<LogFormat, ConfigError> 
         Some(_) => Err(ConfigError::invalid("PORTICO_LOG_FORMAT", "must be json or pretty")),
         None => Ok(file.log_format.unwrap_or(LogFormat::Pretty)),
     }
+}
+
+fn connections(env: &Env, file: &FileSettings) -> Result<ConnectionLimits, ConfigError> {
+    let defaults = ConnectionLimits::default();
+    let header_timeout =
+        env.seconds("PORTICO_HEADER_TIMEOUT_SECS", file.header_timeout_secs, defaults.header_timeout, 3600)?;
+    if header_timeout.is_zero() {
+        return Err(ConfigError::invalid("PORTICO_HEADER_TIMEOUT_SECS", "must be at least 1 second"));
+    }
+    let max_connections = env
+        .number("PORTICO_MAX_CONNECTIONS", file.max_connections, defaults.max_connections, "")
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .ok_or_else(|| ConfigError::invalid("PORTICO_MAX_CONNECTIONS", "must be a whole number from 1 to 1000000"))?;
+    Ok(ConnectionLimits { header_timeout, max_connections })
 }
 
 fn workers(env: &Env, file: &FileSettings) -> Result<usize, ConfigError> {

@@ -53,13 +53,33 @@ pub struct RateLimits {
     pub key_per_minute: u64,
     /// AuthKit tokens minted per secret key.
     pub tokens_per_minute: u64,
-    /// Connect-form submissions per AuthKit token (each may call the provider).
+    /// Connect-form submissions per AuthKit session (each may call the provider).
     pub forms_per_minute: u64,
+    /// Requests per client address to each route anyone can call without a credential (connect
+    /// links, the OAuth pages, the modal page) and failed secret-key checks.
+    pub address_per_minute: u64,
+}
+
+impl RateLimits {
+    /// Every limit switched off (benchmarks, and tests that set one limit at a time).
+    pub const OFF: RateLimits = RateLimits {
+        connection_per_minute: 0,
+        key_per_minute: 0,
+        tokens_per_minute: 0,
+        forms_per_minute: 0,
+        address_per_minute: 0,
+    };
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
-        RateLimits { connection_per_minute: 600, key_per_minute: 6000, tokens_per_minute: 600, forms_per_minute: 10 }
+        RateLimits {
+            connection_per_minute: 600,
+            key_per_minute: 6000,
+            tokens_per_minute: 600,
+            forms_per_minute: 10,
+            address_per_minute: 300,
+        }
     }
 }
 
@@ -83,6 +103,22 @@ impl Default for PassthroughSettings {
             timeout: Duration::from_secs(60),
             max_retry_wait: Duration::from_secs(30),
         }
+    }
+}
+
+/// How the HTTP server treats its clients' connections (review finding #3: slow clients).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Time a client has to send a request's headers, and to stay idle between requests on a
+    /// kept-alive connection, before the connection is closed.
+    pub header_timeout: Duration,
+    /// Open client connections per process; further clients wait in the kernel's backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits { header_timeout: Duration::from_secs(15), max_connections: 10_000 }
     }
 }
 
@@ -177,6 +213,7 @@ pub struct Config {
     pub mock_provider_url: String,
     pub passthrough: PassthroughSettings,
     pub rate_limits: RateLimits,
+    pub connections: ConnectionLimits,
     /// How long secret-key lookups and connection rows are cached (0 = not at all).
     pub cache_ttl: Duration,
     pub refresh: RefreshSettings,
@@ -236,6 +273,7 @@ impl Config {
             mock_provider_url: DEFAULT_MOCK_PROVIDER_URL.to_string(),
             passthrough: PassthroughSettings::default(),
             rate_limits: RateLimits::default(),
+            connections: ConnectionLimits::default(),
             cache_ttl: DEFAULT_CACHE_TTL,
             refresh: RefreshSettings::default(),
             demo: false,

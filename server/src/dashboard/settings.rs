@@ -52,6 +52,7 @@ pub async fn set_enabled(
         }
     }
     tx.commit().await?;
+    crate::catalog::forget_enabled(state, scope);
     Ok(())
 }
 

@@ -319,10 +319,6 @@ pub fn spawn_sweep(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "refresh sweep failed"),
             }
-            let day_ago = state.clock.now_ms() - 86_400_000;
-            if let Err(e) = state.store.purge_attempts(day_ago).await {
-                tracing::warn!(error = %e, "could not purge old OAuth attempts");
-            }
         }
     });
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod integrations;
 pub mod oauth;
 pub mod operators;
+pub mod prune;
 pub mod sealed;
 pub mod secret_keys;
 pub mod tokens;

@@ -37,6 +37,9 @@ pub struct AttemptRow {
     /// Vault envelope of the PKCE verifier.
     pub pkce_verifier: Vec<u8>,
     pub vault_key_id: String,
+    /// Hash of the one-time start secret (see [`crate::digest::SecretKind::OauthStart`]); `None`
+    /// on attempts made before it existed, which can no longer be started.
+    pub start_secret_hash: Option<Vec<u8>>,
     /// `pending`, `started`, `exchanging`, `succeeded`, `failed`.
     pub status: String,
     pub error_code: Option<String>,
@@ -48,8 +51,8 @@ pub struct AttemptRow {
 
 const APP_COLUMNS: &str = "id, platform, client_id, client_secret, vault_key_id, scopes, created_at, updated_at";
 const ATTEMPT_COLUMNS: &str = "id, workspace_id, environment, token_id, identity, identity_type, tags, platform, \
-     connection_id, mode, return_to, pkce_verifier, vault_key_id, status, error_code, error_message, \
-     result_connection_id, created_at, expires_at";
+     connection_id, mode, return_to, pkce_verifier, vault_key_id, start_secret_hash, status, error_code, \
+     error_message, result_connection_id, created_at, expires_at";
 
 fn app_from(row: &sqlx::any::AnyRow) -> Result<OAuthAppRow, StoreError> {
     let scopes: Option<String> = row.try_get("scopes")?;
@@ -83,6 +86,7 @@ fn attempt_from(row: &sqlx::any::AnyRow) -> Result<AttemptRow, StoreError> {
         return_to: row.try_get("return_to")?,
         pkce_verifier: row.try_get("pkce_verifier")?,
         vault_key_id: row.try_get("vault_key_id")?,
+        start_secret_hash: row.try_get("start_secret_hash")?,
         status: row.try_get("status")?,
         error_code: row.try_get("error_code")?,
         error_message: row.try_get("error_message")?,
@@ -171,8 +175,8 @@ impl Store {
     pub async fn insert_attempt(&self, a: &AttemptRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO oauth_attempts (id, workspace_id, environment, token_id, identity, identity_type, tags, platform, \
-             connection_id, mode, return_to, pkce_verifier, vault_key_id, status, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             connection_id, mode, return_to, pkce_verifier, vault_key_id, start_secret_hash, status, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(a.id.as_str())
         .bind(a.scope.workspace_id.as_str())
@@ -187,6 +191,7 @@ impl Store {
         .bind(a.return_to.as_deref())
         .bind(a.pkce_verifier.as_slice())
         .bind(a.vault_key_id.as_str())
+        .bind(a.start_secret_hash.as_deref())
         .bind(a.status.as_str())
         .bind(a.created_at)
         .bind(a.expires_at)

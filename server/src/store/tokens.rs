@@ -17,10 +17,13 @@ pub struct TokenRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The session this token belongs to: its own id when minted, the minted token's when it was
+    /// issued for a connect link. Budgets of connect attempts are per session.
+    pub session_id: String,
 }
 
 const COLUMNS: &str = "id, workspace_id, environment, identity, identity_type, allowed_integrations, \
-                       tags, created_at, expires_at, revoked_at";
+                       tags, created_at, expires_at, revoked_at, COALESCE(session_id, id) AS session_id";
 
 fn token_from(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("authkit_tokens.{what}"));
@@ -40,6 +43,7 @@ fn token_from(row: &sqlx::any::AnyRow) -> Result<TokenRow, StoreError> {
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        session_id: row.try_get("session_id")?,
     })
 }
 
@@ -55,8 +59,8 @@ impl Store {
         let tags = serde_json::to_string(&token.tags).unwrap_or_else(|_| "[]".into());
         sqlx::query(
             "INSERT INTO authkit_tokens (id, token_hash, link_hash, workspace_id, environment, identity, \
-             identity_type, allowed_integrations, tags, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             identity_type, allowed_integrations, tags, created_at, expires_at, session_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(token.id.as_str())
         .bind(token_hash.as_slice())
@@ -69,6 +73,7 @@ impl Store {
         .bind(tags)
         .bind(token.created_at)
         .bind(token.expires_at)
+        .bind((token.session_id != token.id).then_some(token.session_id.as_str()))
         .execute(self.pool())
         .await?;
         Ok(())
@@ -94,12 +99,22 @@ impl Store {
             .transpose()
     }
 
-    /// Forgets tokens that expired more than a day ago.
-    pub async fn delete_expired_tokens(&self, now: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM authkit_tokens WHERE expires_at < $1")
-            .bind(now - 24 * 3600 * 1000)
-            .execute(self.pool())
-            .await?;
+    /// Marks a connect link used; `false` when it already was (or does not exist). Exactly one
+    /// exchange of a link wins, however many race.
+    pub async fn claim_link(&self, link_hash: &[u8; 32], now: i64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE authkit_tokens SET link_used_at = $1 WHERE link_hash = $2 AND link_used_at IS NULL")
+                .bind(now)
+                .bind(link_hash.as_slice())
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets tokens (and their connect links) that expired before `before`.
+    pub async fn delete_tokens_expired_before(&self, before: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM authkit_tokens WHERE expires_at < $1").bind(before).execute(self.pool()).await?;
         Ok(done.rows_affected())
     }
 }

@@ -28,8 +28,7 @@ async fn with_limits(backend: Backend, limits: RateLimits) -> Option<TestApp> {
     TestApp::spawn_with(backend, move |c| c.rate_limits = limits).await
 }
 
-const OFF: RateLimits =
-    RateLimits { connection_per_minute: 0, key_per_minute: 0, tokens_per_minute: 0, forms_per_minute: 0 };
+const OFF: RateLimits = RateLimits::OFF;
 
 async fn me(app: &TestApp, base: &str, key: &str) -> reqwest::Response {
     app.client

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod abuse;
 mod agents;
 mod authkit;
 mod caching;
@@ -13,9 +14,11 @@ mod dashboard;
 mod isolation;
 mod limits;
 mod oauth;
+mod oauth_binding;
 mod openapi;
 mod passthrough;
 mod shapes;
+mod slow_clients;
 mod storage;
 mod upstream;
 mod vault;

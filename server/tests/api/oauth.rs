@@ -75,7 +75,7 @@ async fn mock_control(app: &TestApp, path: &str, body: Value) {
 }
 
 /// Enables `mock-oauth` in the test environment and gives the workspace the mock's demo client.
-async fn enable_oauth(app: &TestApp, secret: &str) {
+pub(crate) async fn enable_oauth(app: &TestApp, secret: &str) {
     let now = app.clock.now_ms();
     app.store.enable_integration(&scope(app), PLATFORM, now).await.unwrap();
     let state = &app.state;
@@ -95,7 +95,7 @@ async fn enable_oauth(app: &TestApp, secret: &str) {
     .unwrap();
 }
 
-async fn start_attempt(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn start_attempt(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     app.post("/v1/authkit/oauth/attempts").bearer_auth(token).json(&body).send().await.unwrap()
 }
 
@@ -105,6 +105,32 @@ struct SignIn {
     urls: Vec<String>,
     callback: String,
     page: String,
+}
+
+/// Starts the sign-in as the modal does: a form `POST` of the attempt and its one-time secret into
+/// the pop-up, from Portico's own origin (`origin`: `None` for that, or another page's origin).
+pub(crate) async fn post_start(
+    app: &TestApp,
+    started: &OAuthAttemptStarted,
+    origin: Option<&str>,
+    secret: &str,
+) -> reqwest::Response {
+    let own = url::Url::parse(&started.start_url).unwrap().origin().ascii_serialization();
+    let form = [("attempt", started.attempt_id.as_str()), ("secret", secret)];
+    app.client.post(&started.start_url).header("origin", origin.unwrap_or(&own)).form(&form).send().await.unwrap()
+}
+
+/// The provider's authorization URL on the page `/oauth/start` answers with.
+pub(crate) async fn authorize_url(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::OK, "start");
+    let page = response.text().await.unwrap();
+    let href = page.split(r#"id="continue" href=""#).nth(1).and_then(|s| s.split('"').next());
+    href.unwrap_or_else(|| panic!("no way on to the provider: {page}")).replace("&amp;", "&")
+}
+
+/// Starts the sign-in from the modal's origin and returns the provider's authorization URL.
+pub(crate) async fn open_start(app: &TestApp, started: &OAuthAttemptStarted) -> String {
+    authorize_url(post_start(app, started, None, &started.start_secret).await).await
 }
 
 fn location(response: &reqwest::Response) -> String {
@@ -117,12 +143,9 @@ async fn sign_in(app: &TestApp, token: &str, body: Value, decision: &str) -> Sig
     let response = start_attempt(app, token, body).await;
     assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap());
     let started: OAuthAttemptStarted = response.json().await.unwrap();
+    let mut urls = vec![started.start_url.clone()];
+    let authorize = open_start(app, &started).await;
     let attempt_id = started.attempt_id;
-    let start_url = started.start_url;
-    let mut urls = vec![start_url.clone()];
-    let response = app.client.get(&start_url).send().await.unwrap();
-    assert!(response.status().is_redirection(), "start: {}", response.status());
-    let authorize = location(&response);
     urls.push(authorize.clone());
     let page = app.client.get(&authorize).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
@@ -146,7 +169,7 @@ async fn sign_in(app: &TestApp, token: &str, body: Value, decision: &str) -> Sig
     SignIn { attempt_id, urls, callback, page }
 }
 
-async fn attempt(app: &TestApp, token: &str, id: &str) -> OAuthAttemptView {
+pub(crate) async fn attempt(app: &TestApp, token: &str, id: &str) -> OAuthAttemptView {
     let response = app.get(&format!("/v1/authkit/oauth/attempts/{id}")).bearer_auth(token).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
@@ -282,8 +305,7 @@ async fn an_expired_or_unknown_state_is_refused(app: TestApp) {
     // Started, then the user comes back eleven minutes later.
     let started: OAuthAttemptStarted =
         start_attempt(&app, &token, json!({"platform": PLATFORM})).await.json().await.unwrap();
-    let response = app.client.get(&started.start_url).send().await.unwrap();
-    let authorize = location(&response);
+    let authorize = open_start(&app, &started).await;
     let mut form: Vec<(String, String)> = url::Url::parse(&authorize).unwrap().query_pairs().into_owned().collect();
     form.push(("decision".into(), "approve".into()));
     let response = app.client.post(format!("{}/oauth/authorize", app.mock.url())).form(&form).send().await.unwrap();
@@ -301,7 +323,7 @@ async fn an_expired_or_unknown_state_is_refused(app: TestApp) {
         start_attempt(&app, &token, json!({"platform": PLATFORM})).await.json().await.unwrap();
     app.clock.advance_ms(11 * 60 * 1000);
     let token = app.mint_token(&app.workspace.test_key, "alice").await;
-    let page = app.client.get(&idle.start_url).send().await.unwrap().text().await.unwrap();
+    let page = post_start(&app, &idle, None, &idle.start_secret).await.text().await.unwrap();
     assert!(page.contains("state_expired"));
     let outcome = attempt(&app, &token, &idle.attempt_id).await;
     assert_eq!(outcome.error.map(|e| e.code), Some(ErrorCode::StateExpired));

@@ -21,6 +21,7 @@ on_both_backends!(
     a_graceful_stop_writes_every_logged_call,
     only_the_documented_methods_are_forwarded,
     headers_named_in_the_hosts_connection_header_never_reach_upstream,
+    a_turned_off_integrations_connections_are_kept_but_cannot_be_used,
 );
 
 fn passthrough(
@@ -296,4 +297,30 @@ async fn headers_named_in_the_hosts_connection_header_never_reach_upstream(app: 
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("kept"), "{body}");
     assert!(!body.contains("for-portico-only") && !body.to_lowercase().contains("x-hop"), "{body}");
+}
+
+/// Review finding #11: turning an integration off stops its connections' calls (passthrough and
+/// agent tools) as well as new connections; the connections are kept, and turning it on again
+/// restores them. Another process's change is seen within the cache's TTL.
+async fn a_turned_off_integrations_connections_are_kept_but_cannot_be_used(app: TestApp) {
+    let key = app.workspace.test_key.clone();
+    let connection = app.connect_mock(&key, "u1").await;
+    let ck = connection.key.as_str();
+    let tools = || app.get("/v1/tools?identity=u1&format=openai").header("x-portico-secret", &key).send();
+    let tool_count = |v: Value| v["tools"].as_array().map_or(0, Vec::len);
+    assert_eq!(passthrough(&app, reqwest::Method::GET, "me", &key, ck).send().await.unwrap().status(), StatusCode::OK);
+    assert!(tool_count(tools().await.unwrap().json().await.unwrap()) > 0, "the mock's actions are tools");
+
+    let scope = app.workspace.scope(portico::tenancy::Environment::Test);
+    app.store.disable_integration(&scope, "mock").await.unwrap();
+    app.clock.advance_ms(60_000);
+    let refused = passthrough(&app, reqwest::Method::GET, "me", &key, ck).send().await.unwrap();
+    let body = assert_error(refused, StatusCode::FORBIDDEN, ErrorCode::IntegrationDisabled).await;
+    assert!(body.error.message.contains("Mock Provider is turned off"), "{}", body.error.message);
+    assert_eq!(tool_count(tools().await.unwrap().json().await.unwrap()), 0, "no tools for a turned-off integration");
+    assert_eq!(app.list_connections(&key, "").await.total, 1, "the connection is kept");
+
+    app.store.enable_integration(&scope, "mock", portico::clock::Clock::now_ms(app.clock.as_ref())).await.unwrap();
+    app.clock.advance_ms(60_000);
+    assert_eq!(passthrough(&app, reqwest::Method::GET, "me", &key, ck).send().await.unwrap().status(), StatusCode::OK);
 }

@@ -10,7 +10,7 @@ on_both_backends!(no_secret_is_stored_in_clear);
 /// Every byte the database holds, as one buffer: the SQLite file and its WAL, or every row of every
 /// table of the PostgreSQL database as text (bytea appears hex-encoded, so both spellings are
 /// searched by the caller).
-async fn database_bytes(app: &TestApp) -> Vec<u8> {
+pub(crate) async fn database_bytes(app: &TestApp) -> Vec<u8> {
     match app.backend {
         Backend::Sqlite => {
             // Checkpoint so everything is in the main file too, then read both.
@@ -44,7 +44,7 @@ async fn database_bytes(app: &TestApp) -> Vec<u8> {
     }
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
@@ -63,6 +63,6 @@ async fn no_secret_is_stored_in_clear(app: TestApp) {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -49,14 +49,15 @@ pub(super) async fn create_attempt(
     }
     let mode = body.mode.unwrap_or_default();
     let return_to = return_address(&state, &token.scope, mode, body.return_to.as_deref()).await?;
-    let attempt = new_attempt(&state, &token, &platform.slug, body.connection_id, mode, return_to)?;
+    let (attempt, start_secret) = new_attempt(&state, &token, &platform.slug, body.connection_id, mode, return_to)?;
     let id = attempt.id.clone();
     state.store.insert_attempt(&attempt).await?;
     tracing::info!(attempt = %id, "oauth attempt created");
     Ok((
         StatusCode::CREATED,
         Json(OAuthAttemptStarted {
-            start_url: format!("{}/oauth/start?attempt={id}", state.config.public_url),
+            start_url: format!("{}/oauth/start", state.config.public_url),
+            start_secret: start_secret.to_string(),
             attempt_id: id,
             expires_at: attempt.expires_at,
         }),
@@ -123,7 +124,8 @@ async fn return_address(
     }
 }
 
-/// A pending attempt with a fresh PKCE verifier, sealed in the vault.
+/// A pending attempt with a fresh PKCE verifier, sealed in the vault, and its start secret (of
+/// which only the hash is kept).
 fn new_attempt(
     state: &AppState,
     token: &TokenRow,
@@ -131,12 +133,13 @@ fn new_attempt(
     connection_id: Option<String>,
     mode: AuthWindow,
     return_to: Option<String>,
-) -> ApiResult<AttemptRow> {
+) -> ApiResult<(AttemptRow, Zeroizing<String>)> {
     let now = state.clock.now_ms();
     let id = format!("att_{}", random_hex(state.entropy.as_ref(), 16));
     let verifier = Zeroizing::new(random_base62(state.entropy.as_ref(), 64));
     let sealed = state.vault.seal(verifier_binding(&token.scope, &id), verifier.as_bytes())?;
-    Ok(AttemptRow {
+    let start_secret = Zeroizing::new(random_base62(state.entropy.as_ref(), 43));
+    let attempt = AttemptRow {
         id,
         scope: token.scope.clone(),
         token_id: token.id.clone(),
@@ -149,13 +152,15 @@ fn new_attempt(
         return_to,
         pkce_verifier: sealed,
         vault_key_id: state.vault.active_key_id().to_string(),
+        start_secret_hash: Some(start_secret_hash(&start_secret).to_vec()),
         status: "pending".into(),
         error_code: None,
         error_message: None,
         result_connection_id: None,
         created_at: now,
         expires_at: now + ATTEMPT_TTL_MS,
-    })
+    };
+    Ok((attempt, start_secret))
 }
 
 /// A redirect-mode return address: absolute http(s), no credentials, on an origin the workspace

@@ -35,7 +35,14 @@ pub(super) struct CallbackQuery {
 }
 
 /// The provider's return.
-pub(super) async fn callback(State(state): State<AppState>, Query(q): Query<CallbackQuery>) -> Response {
+pub(super) async fn callback(
+    State(state): State<AppState>,
+    client: crate::address_budget::ClientAddress,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
+    if let Some(page) = over_budget(&state, &client).await {
+        return page;
+    }
     let found = match q.state.as_deref().filter(|s| !s.is_empty() && s.len() <= 128) {
         Some(s) => match state.store.find_attempt_by_state(&state_hash(s)).await {
             Ok(found) => found,

@@ -1,9 +1,13 @@
 //! The OAuth sign-in, as DESIGN.md "The flow" fixes it:
 //!
 //! 1. The modal (holding an AuthKit session) creates an *attempt*: `POST /v1/authkit/oauth/attempts`.
-//!    The PKCE verifier is made here and sealed in the vault; the answer names `startUrl`.
-//! 2. The popup (or, in redirect mode, the host's whole page) opens `GET /oauth/start?attempt=…`,
-//!    which issues the single-use `state` (256 bits, stored hashed, bound to the attempt and so to
+//!    The PKCE verifier is made here and sealed in the vault; the answer names `startUrl` and a
+//!    one-time `startSecret` (kept hashed).
+//! 2. The modal submits a form `POST /oauth/start` (`attempt`, `secret`) into the popup, or in
+//!    redirect mode the loader submits it from the host's page. The start is refused unless the
+//!    secret matches and the form came from Portico's own origin (or, in redirect mode, the
+//!    `returnTo` page's origin): a `startUrl` forwarded to someone else's browser never reaches
+//!    the provider (the browser sets `Origin`; a page cannot forge it). It then issues the single-use `state` (256 bits, stored hashed, bound to the attempt and so to
 //!    the session and platform) and redirects to the provider with the S256 challenge.
 //! 3. The provider returns to `GET /oauth/callback`. The state is claimed once; the platform is
 //!    the state row's (mix-up defence), `iss` is checked when sent; the code is exchanged with a
@@ -43,7 +47,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
 
 /// The browser-facing pages (not part of the JSON API).
 pub fn pages() -> Router<AppState> {
-    Router::new().route("/oauth/start", get(start::start)).route("/oauth/callback", get(callback::callback))
+    Router::new()
+        .route("/oauth/start", get(start::refuse_link).post(start::start))
+        .route("/oauth/callback", get(callback::callback))
 }
 
 fn verifier_binding<'a>(scope: &'a Scope, attempt_id: &'a str) -> Binding<'a> {
@@ -54,8 +60,28 @@ fn state_hash(state: &str) -> [u8; 32] {
     hash_secret(SecretKind::OauthState, state)
 }
 
+fn start_secret_hash(secret: &str) -> [u8; 32] {
+    hash_secret(SecretKind::OauthStart, secret)
+}
+
 fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+/// The sign-in pages' per-address budget (see [`crate::address_budget`]): a worded 429 page once spent.
+async fn over_budget(
+    state: &AppState,
+    client: &crate::address_budget::ClientAddress,
+) -> Option<axum::response::Response> {
+    crate::address_budget::spend_address_budget(state, "oauth", client).await.err().map(|e| {
+        let message = "Too many sign-ins were started from your network just now. Wait a minute and try again.";
+        let mut page =
+            outcome_page(state, None, None, portico_wire::AttemptStatus::Failed, None, Some((e.code, message)));
+        if let Some(seconds) = e.retry_after_secs.and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok()) {
+            page.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds);
+        }
+        page
+    })
 }
 
 fn platform_name(state: &AppState, slug: &str) -> String {
@@ -75,6 +101,9 @@ enum Failure {
     StateInvalid,
     IssuerMismatch,
     Unsupported,
+    /// `/oauth/start` opened without the secret, or sent from a page other than the one that
+    /// created the attempt (a forwarded link).
+    Unbound,
     Internal,
 }
 
@@ -92,6 +121,9 @@ fn failure(f: Failure, name: &str) -> (ErrorCode, String) {
         Failure::StateInvalid => (ErrorCode::StateInvalid, "This sign-in could not be matched to a request from the app. Start again from the app.".into()),
         Failure::IssuerMismatch => (ErrorCode::IssuerMismatch, format!("The sign-in answer did not come from {name}. Nothing was connected.")),
         Failure::Unsupported => (ErrorCode::Unsupported, format!("{name} needs connection settings before sign-in, which Portico does not collect yet.")),
+        Failure::Unbound => (ErrorCode::StateInvalid,
+            "This sign-in can only be opened from the app that started it, so nothing was sent to the provider. Start again from the app.".into(),
+        ),
         Failure::Internal => (ErrorCode::InternalError, "Something went wrong on our side; it has been logged. Try again.".into()),
     }
 }

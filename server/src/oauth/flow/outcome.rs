@@ -9,7 +9,7 @@ use crate::clock::random_hex;
 use crate::store::oauth::AttemptRow;
 use crate::AppState;
 
-fn html_escape(s: &str) -> String {
+pub(super) fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
@@ -94,6 +94,7 @@ fn page_status(error: Option<ErrorCode>) -> StatusCode {
             StatusCode::BAD_REQUEST
         }
         Some(ErrorCode::InternalError) => StatusCode::INTERNAL_SERVER_ERROR,
+        Some(ErrorCode::RateLimited) => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::OK,
     }
 }
