@@ -9,10 +9,10 @@ fuzz_target!(|data: &[u8]| {
             assert!(text.starts_with("sk_test_") || text.starts_with("sk_live_"));
             assert_eq!(text.len(), 8 + 43);
         }
-        if portico::authkit::parse_token(text).is_some() {
+        if portico::session::parse_token(text).is_some() {
             assert!(text.starts_with("akt_") && text.is_ascii());
         }
-        if portico::authkit::parse_link(text).is_some() {
+        if portico::session::parse_link(text).is_some() {
             assert!(text.starts_with("lnk_") && text.len() == 4 + 43);
         }
     }

@@ -93,7 +93,8 @@ async fn serve_connection<S>(
                 tracing::debug!(error = %e, "client connection ended with an error");
             }
         }
-        _ = stopping.wait_for(|stop| *stop) => {
+        // The value only ever turns true; a closed channel means stopping too.
+        _ = stopping.changed() => {
             connection.as_mut().graceful_shutdown();
             let _ = connection.await;
         }

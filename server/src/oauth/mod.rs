@@ -173,17 +173,24 @@ pub async fn token_request(
         crate::upstream::CappedReadError::TooLarge => GrantError::TooLarge,
         crate::upstream::CappedReadError::Failed => GrantError::Unreachable,
     })?;
+    parse_token_answer(status.as_u16(), is_json, &body)
+}
+
+/// A token endpoint's answer, read: JSON (or, for older providers, a form), an `error` classified
+/// whatever the status, an access token required. Never panics on any input (fuzzed:
+/// `fuzz/fuzz_targets/token_answer.rs`).
+pub fn parse_token_answer(status: u16, is_json: bool, body: &[u8]) -> Result<TokenSet, GrantError> {
     let raw: Option<RawTokenAnswer> = if is_json || body.first() == Some(&b'{') {
-        serde_json::from_slice(&body).ok()
+        serde_json::from_slice(body).ok()
     } else {
-        serde_urlencoded_answer(&body)
+        serde_urlencoded_answer(body)
     };
     let error_code = raw.as_ref().and_then(|r| r.error.clone());
     if let Some(code) = error_code {
-        return Err(classify(status.as_u16(), &code));
+        return Err(classify(status, &code));
     }
-    if !status.is_success() {
-        return Err(classify(status.as_u16(), ""));
+    if !(200..300).contains(&status) {
+        return Err(classify(status, ""));
     }
     let raw = raw.ok_or(GrantError::BadResponse)?;
     let access_token = raw.access_token.filter(|t| !t.is_empty()).ok_or(GrantError::BadResponse)?;
@@ -303,5 +310,39 @@ mod tests {
         let raw = serde_urlencoded_answer(b"access_token=abc&scope=repo&token_type=bearer").unwrap();
         assert_eq!(raw.access_token.as_deref(), Some("abc"));
         assert!(serde_urlencoded_answer(b"").is_none());
+    }
+
+    #[test]
+    fn reads_token_answers_the_way_providers_send_them() {
+        let json = br#"{"access_token":"at","refresh_token":"rt","expires_in":"3600","scope":["a","b"]}"#;
+        let tokens = parse_token_answer(200, true, json).unwrap();
+        assert_eq!((tokens.access_token.as_str(), tokens.expires_in), ("at", Some(3600)));
+        assert_eq!(tokens.scope.as_deref(), Some(r#"["a","b"]"#));
+        // GitHub's way: 200 with an error; no token, or an empty one; a form answer.
+        assert!(parse_token_answer(200, true, br#"{"error":"bad_verification_code"}"#).unwrap_err().is_fatal());
+        assert!(matches!(parse_token_answer(200, true, br#"{"access_token":""}"#), Err(GrantError::BadResponse)));
+        assert!(parse_token_answer(200, false, b"access_token=x&expires_in=-5").unwrap().expires_in.is_none());
+        assert!(parse_token_answer(500, true, br#"{"access_token":"at"}"#).is_err());
+    }
+
+    proptest::proptest! {
+        /// The fuzz target's property, on every `cargo test`: any answer is read without a panic,
+        /// and only a 2xx answer with a token and no `error` is accepted.
+        #[test]
+        fn any_token_answer_is_read_without_panicking(status in 0u16..1000, is_json: bool, body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            if let Ok(tokens) = parse_token_answer(status, is_json, &body) {
+                proptest::prop_assert!(!tokens.access_token.is_empty());
+                proptest::prop_assert!((200..300).contains(&status));
+                proptest::prop_assert!(tokens.expires_in.is_none_or(|s| s > 0));
+            }
+        }
+
+        #[test]
+        fn json_token_answers_round_trip(token in "[A-Za-z0-9._-]{1,64}", expires in 1i64..1_000_000) {
+            let body = format!(r#"{{"access_token":"{token}","expires_in":{expires},"token_type":"bearer"}}"#);
+            let tokens = parse_token_answer(200, true, body.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(tokens.access_token.as_str(), token.as_str());
+            proptest::prop_assert_eq!(tokens.expires_in, Some(expires));
+        }
     }
 }

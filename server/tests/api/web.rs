@@ -57,12 +57,47 @@ async fn the_embed_loader_is_served_as_javascript(app: TestApp) {
     assert!(body.contains("Portico") && body.contains("postMessage"));
 }
 
+/// Every route a browser can load, pages and assets, whatever its status: no sniffing, no
+/// referrer to other sites, no framing (only the modal, and only by an allowed origin), and a
+/// script policy on every HTML page.
 async fn responses_carry_security_headers(app: TestApp) {
-    for path in ["/healthz", "/v1/vault/connections", "/embed.js"] {
+    let link = format!("/connect/lnk_{}", "a".repeat(43));
+    let framed_modal = format!("/modal?parent={HOST_ORIGIN}");
+    let paths = [
+        "/healthz",
+        "/v1/vault/connections",
+        "/embed.js",
+        "/modal",
+        framed_modal.as_str(),
+        link.as_str(),
+        "/sign-in",
+        "/",
+        "/oauth/start",
+        "/oauth/start?attempt=att_0",
+        "/oauth/callback?state=x&code=y",
+        "/docs",
+        "/openapi.json",
+        "/logos/mock.svg",
+        "/logos/nope.svg",
+        "/no-such-page",
+    ];
+    for path in paths {
         let response = app.get(path).send().await.unwrap();
-        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
-        assert_eq!(response.headers()["referrer-policy"], "no-referrer", "{path}");
-        assert_eq!(response.headers()["x-frame-options"], "DENY", "{path}");
+        let headers = response.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert!(["no-referrer", "same-origin"].contains(&header("referrer-policy").as_str()), "{path}");
+        let csp = header("content-security-policy");
+        if path == framed_modal {
+            assert!(csp.contains(&format!("frame-ancestors {HOST_ORIGIN}")), "{path}: {csp}");
+            assert!(headers.get("x-frame-options").is_none(), "{path}");
+        } else {
+            assert_eq!(header("x-frame-options"), "DENY", "{path}");
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        }
+        if header("content-type").starts_with("text/html") {
+            assert!(csp.contains("default-src 'none'") || csp.contains("script-src"), "{path}: {csp}");
+        }
     }
 }
 
