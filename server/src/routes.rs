@@ -100,7 +100,10 @@ pub(crate) fn build_router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || leptos::context::provide_context(dashboard_context.clone()),
+            move || {
+                leptos::context::provide_context(dashboard_context.clone());
+                dashboard::page_policy();
+            },
             move || portico_app::shell(leptos_options.clone()),
         )
         .fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {

@@ -122,7 +122,7 @@ async fn logo(Path(file): Path<String>) -> Response {
                 // SVG can carry script; served as an image with a locked-down policy it cannot run.
                 (
                     header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+                    HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
                 ),
             ],
             f.contents(),
@@ -240,8 +240,14 @@ async fn connect_page(Extension(bundle): Extension<ModalBundle>, Path(link): Pat
 pub fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, |response: &Response| {
-            (!response.headers().contains_key(header::CONTENT_SECURITY_POLICY))
-                .then(|| HeaderValue::from_static("DENY"))
+            // For browsers without `frame-ancestors`: DENY unless the route's own policy lets
+            // some origin frame it.
+            let framable = response
+                .headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|csp| csp.contains("frame-ancestors") && !csp.contains("frame-ancestors 'none'"));
+            (!framable).then(|| HeaderValue::from_static("DENY"))
         }))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

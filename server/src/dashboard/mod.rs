@@ -76,6 +76,25 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     response
 }
 
+/// The dashboard pages' content security policy, with the nonce Leptos puts on its hydration
+/// script (so no other inline script runs): called while a page renders, it sets the header on
+/// that page's answer.
+pub fn page_policy() {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), leptos::context::use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; frame-src 'self'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&csp) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 #[derive(Deserialize)]
 struct SignInForm {
     email: String,
