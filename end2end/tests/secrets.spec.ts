@@ -23,6 +23,41 @@ const SECRET_PATTERNS: [string, RegExp][] = [
   ["a client secret saved in the dashboard", /e2e-oauth-client-secret-9d3c/],
 ];
 
+// Secrets the suite knows in clear: also searched base64-encoded (at each of the three byte
+// alignments a secret can have inside a longer encoded value) and URL-encoded.
+const LITERAL_SECRETS = [
+  "mock_demo_key_2026",
+  "mock_wrong_key_0000",
+  "mock_secret_demo_2026",
+  "an e2e operator password",
+  "e2e-oauth-client-secret-9d3c",
+];
+
+function encodings(secret: string): string[] {
+  const forms = [encodeURIComponent(secret), secret.replace(/ /g, "+")];
+  for (const shift of [0, 1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), Buffer.from(secret)]).toString("base64");
+    // Keep only the characters that depend on the secret's bytes alone.
+    const inner = encoded.slice(Math.ceil((shift * 4) / 3) + 1, Math.floor((shift + secret.length) / 3) * 4 - 1);
+    forms.push(inner, inner.replace(/\+/g, "-").replace(/\//g, "_"));
+  }
+  return [...new Set(forms)].filter((f) => f.length >= 12 && f !== secret);
+}
+
+function expectNoEncodedSecret(haystack: string, where: string) {
+  for (const secret of LITERAL_SECRETS) {
+    for (const form of encodings(secret)) {
+      expect(haystack.includes(form), `${secret} (encoded as ${form}) in ${where}`).toBe(false);
+    }
+  }
+}
+
+test("the encoded forms searched are the ones a leak would produce", () => {
+  const leak = `token=${Buffer.from("xx" + "mock_demo_key_2026" + "yy").toString("base64")}`;
+  expect(() => expectNoEncodedSecret(leak, "a planted leak")).toThrow();
+  expect(() => expectNoEncodedSecret(`q=${encodeURIComponent("an e2e operator password")}`, "a URL")).toThrow();
+});
+
 test("no secret reaches the log, the database or a listing", async ({ page }) => {
   // One more full connection, recording every answer Portico sends the browser.
   const answers: { url: string; body: string }[] = [];
@@ -49,6 +84,7 @@ test("no secret reaches the log, the database or a listing", async ({ page }) =>
     for (const [what, pattern] of SECRET_PATTERNS) {
       expect(pattern.test(body), `${what} in the answer from ${url}`).toBe(false);
     }
+    expectNoEncodedSecret(body, `the answer from ${url}`);
   }
 
   // Everything Portico logged during this run (the suite's server writes its output here).
@@ -63,6 +99,7 @@ test("no secret reaches the log, the database or a listing", async ({ page }) =>
     const found = log.match(pattern);
     expect(found, `${what} in the log: ${found?.[0]}`).toBeNull();
   }
+  expectNoEncodedSecret(log, "the log");
 
   // Every byte of the database files.
   const files = fs.readdirSync(DATA_DIR).filter((f) => f.startsWith("portico.db"));
@@ -73,4 +110,5 @@ test("no secret reaches the log, the database or a listing", async ({ page }) =>
   for (const [what, pattern] of SECRET_PATTERNS) {
     expect(pattern.test(text), `${what} in the database files`).toBe(false);
   }
+  expectNoEncodedSecret(text, "the database files");
 });
