@@ -9,7 +9,10 @@ use portico_wire::{AuthKind, FormField};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::{is_slug, Action, ActionParam, BodyEncoding, CatalogError, Inject, LoadVars, OAuth, Platform, Source, Template, Verify};
+use crate::{
+    is_slug, Action, ActionParam, BodyEncoding, CatalogError, Inject, LoadVars, OAuth, Platform, Source, Template,
+    Verify,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
