@@ -95,6 +95,19 @@ pub struct Action {
     pub query: Vec<ActionParam>,
     /// A JSON Schema (an object schema) of the JSON body, where the endpoint takes one.
     pub body: Option<serde_json::Value>,
+    /// How a body built from `body`'s schema goes on the wire.
+    pub body_encoding: BodyEncoding,
+}
+
+/// How an action's body is sent: JSON, or `application/x-www-form-urlencoded` for APIs that take
+/// forms (Stripe), with nested values as `metadata[key]=v` and `items[0][price]=p`. Set with
+/// `body_encoding = "form"` on the platform (every action) or on one action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyEncoding {
+    #[default]
+    Json,
+    Form,
 }
 
 /// One parameter of an action: a path segment or a query parameter.

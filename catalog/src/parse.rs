@@ -9,7 +9,10 @@ use portico_wire::{AuthKind, FormField};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::{is_slug, Action, ActionParam, CatalogError, Inject, LoadVars, OAuth, Platform, Source, Template, Verify};
+use crate::{
+    is_slug, Action, ActionParam, BodyEncoding, CatalogError, Inject, LoadVars, OAuth, Platform, Source, Template,
+    Verify,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +31,8 @@ struct PlatformFile {
     #[serde(default)]
     form: FormFile,
     verify: Option<VerifyFile>,
+    /// How every action's body is sent, unless the action says otherwise (default JSON).
+    body_encoding: Option<BodyEncoding>,
     #[serde(default)]
     actions: Vec<ActionFile>,
 }
@@ -120,6 +125,7 @@ struct ActionFile {
     query: BTreeMap<String, ParamFile>,
     /// A JSON Schema, written as TOML.
     body: Option<toml::Value>,
+    body_encoding: Option<BodyEncoding>,
 }
 
 /// Everything besides `description` and `required` is the value's JSON Schema.
@@ -153,6 +159,7 @@ pub fn parse_platform(file: &str, text: &str, vars: &LoadVars, source: Source) -
         inject,
         form,
         verify,
+        body_encoding,
         actions,
     } = raw;
     let kind = auth.kind;
@@ -172,7 +179,7 @@ pub fn parse_platform(file: &str, text: &str, vars: &LoadVars, source: Source) -
     let oauth = parse_auth(&templates, auth)?;
     let inject = parse_inject(&templates, &inject)?;
     let verify = verify.map(|v| parse_verify(&templates, v)).transpose()?;
-    let actions = parse_actions(&cx, &slug, actions)?;
+    let actions = parse_actions(&cx, &slug, actions, body_encoding.unwrap_or_default())?;
 
     Ok(Platform {
         logo: logo.unwrap_or_else(|| format!("{slug}.svg")),
@@ -452,23 +459,30 @@ fn parse_verify(t: &Templates, v: VerifyFile) -> Result<Verify, CatalogError> {
     Ok(Verify { method, path: t.template("verify.path", &v.path)?, headers })
 }
 
-/// The platform's actions, each id `<slug>.<name>` and used once.
-fn parse_actions(cx: &Ctx, slug: &str, raw: Vec<ActionFile>) -> Result<Vec<Action>, CatalogError> {
+/// The platform's actions, each id `<slug>.<name>` and used once; `encoding` is the platform's
+/// body encoding, which an action may override.
+fn parse_actions(
+    cx: &Ctx,
+    slug: &str,
+    raw: Vec<ActionFile>,
+    encoding: BodyEncoding,
+) -> Result<Vec<Action>, CatalogError> {
     let mut actions = Vec::new();
     let mut ids = BTreeSet::new();
     for (i, a) in raw.into_iter().enumerate() {
-        actions.push(parse_action(cx, slug, i, a, &mut ids)?);
+        actions.push(parse_action(cx, slug, i, a, &mut ids, encoding)?);
     }
     Ok(actions)
 }
 
-/// One action; `ids` holds the ids of the actions before it.
+/// One action; `ids` holds the ids of the actions before it, `encoding` is the platform's.
 fn parse_action(
     cx: &Ctx,
     slug: &str,
     i: usize,
     a: ActionFile,
     ids: &mut BTreeSet<String>,
+    encoding: BodyEncoding,
 ) -> Result<Action, CatalogError> {
     let prefix = format!("{slug}.");
     let ok_id = a.id.strip_prefix(&prefix).is_some_and(|rest| {
@@ -505,6 +519,7 @@ fn parse_action(
         path_params,
         query,
         body,
+        body_encoding: a.body_encoding.unwrap_or(encoding),
     })
 }
 

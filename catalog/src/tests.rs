@@ -261,3 +261,18 @@ fn settings_of_only_dots_are_refused_whatever_the_pattern() {
     ]);
     assert!(p.check_form(&values).is_ok(), "dots inside a value are fine");
 }
+
+#[test]
+fn body_encoding_is_json_unless_the_platform_or_the_action_says_form() {
+    let json = parse("acme.toml", API_KEY_PLATFORM).unwrap();
+    assert_eq!(json.actions[0].body_encoding, BodyEncoding::Json);
+    let platform_wide = API_KEY_PLATFORM.replace("categories", "body_encoding = \"form\"\ncategories");
+    let form = parse("acme.toml", &platform_wide).unwrap();
+    assert_eq!(form.actions[0].body_encoding, BodyEncoding::Form);
+    let one_action = format!("{API_KEY_PLATFORM}body_encoding = \"form\"\n");
+    assert_eq!(parse("acme.toml", &one_action).unwrap().actions[0].body_encoding, BodyEncoding::Form);
+    let back = format!("{platform_wide}body_encoding = \"json\"\n");
+    assert_eq!(parse("acme.toml", &back).unwrap().actions[0].body_encoding, BodyEncoding::Json);
+    let unknown = format!("{API_KEY_PLATFORM}body_encoding = \"xml\"\n");
+    assert!(parse("acme.toml", &unknown).unwrap_err().message.contains("xml"));
+}

@@ -1,8 +1,9 @@
 //! A tool call: the arguments are checked against the tool's schema (a bad one is an error that
 //! names it), turned into the action's request — path parameters as whole, encoded segments, the
-//! query, the JSON body — and sent through [`crate::passthrough::execute`]. The provider's answer,
-//! whatever its status, is the result; Portico's own refusals (a connection that needs its user,
-//! a rate limit, an unreachable upstream) are results too, marked as errors, in words.
+//! query, the body (JSON, or form-encoded where the catalog says so, see [`super::body`]) — and
+//! sent through [`crate::passthrough::execute`]. The provider's answer, whatever its status, is
+//! the result; Portico's own refusals (a connection that needs its user, a rate limit, an
+//! unreachable upstream) are results too, marked as errors, in words.
 
 use std::time::Instant;
 
@@ -62,13 +63,14 @@ pub async fn call(
     }
     .ok_or_else(|| BadArguments(format!("`{CONNECTION_ARG}`: not one of this identity's connections")))?;
     let (path, body) = request_of(tool, &arguments)?;
+    let body = body.map(|b| super::body::encode(tool.action.body_encoding, &b)).transpose()?;
     let mut request =
         http::Request::builder().method(Method::from_bytes(tool.action.method.as_bytes()).unwrap_or(Method::GET));
     request = request.uri(path).header(http::header::ACCEPT, HeaderValue::from_static("application/json"));
-    if body.is_some() {
-        request = request.header(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some((content_type, _)) = &body {
+        request = request.header(http::header::CONTENT_TYPE, content_type.clone());
     }
-    let body = body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty);
+    let body = body.map(|(_, text)| Body::from(text)).unwrap_or_else(Body::empty);
     let Ok(request) = request.body(body) else {
         return Err(BadArguments("the arguments do not make a valid request".into()));
     };

@@ -7,7 +7,9 @@
 //!   identity, optionally limited to platforms and actions) or a secret key plus an identity.
 //! - [`tools`]: which tools an identity has, their names and argument schemas.
 //! - [`call`]: turning a tool call's arguments into a request and the answer into a result.
+//! - [`body`]: the call's body as its provider takes it, JSON or form-encoded.
 
+pub mod body;
 pub mod call;
 pub mod export;
 pub mod mcp;

@@ -16,7 +16,8 @@ on_both_backends!(
     a_bad_argument_is_an_error_that_names_it,
     tool_calls_are_in_the_call_log,
     the_exports_are_valid_json_schema_in_each_format,
-    the_transport_refuses_what_the_specification_refuses
+    the_transport_refuses_what_the_specification_refuses,
+    a_form_encoded_action_reaches_the_provider_as_a_form
 );
 
 /// A minimal MCP client: one JSON-RPC request per POST, with the headers the transport asks for.
@@ -305,4 +306,30 @@ async fn the_transport_refuses_what_the_specification_refuses(app: TestApp) {
     assert_eq!(app.get("/mcp").send().await.unwrap().status(), StatusCode::METHOD_NOT_ALLOWED);
     let anonymous = app.post("/mcp").json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"})).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// `mock.echo-form` says `body_encoding = "form"`, as Stripe does: the provider receives the
+/// agent's JSON arguments as a form, nested the Stripe way, never as JSON.
+async fn a_form_encoded_action_reaches_the_provider_as_a_form(app: TestApp) {
+    app.connect_mock(&app.workspace.test_key, "alice").await;
+    let body = json!({"name": "Jane & co", "metadata": {"plan": "pro"}, "items": [{"price": "p_1", "quantity": 2}], "live": true});
+    let answer = Mcp::with_key(&app, "alice").call("mock__echo_form", json!({"body": body})).await;
+    assert_eq!(answer["result"]["isError"], false, "{answer}");
+    let echo = &answer["result"]["structuredContent"]["body"];
+    assert_eq!(echo["method"], "POST");
+    assert_eq!(echo["path"], "/api/echo/form");
+    assert_eq!(echo["headers"]["content-type"], "application/x-www-form-urlencoded", "{echo}");
+    let sent = echo["body"].as_str().unwrap();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(sent.as_bytes()).into_owned().collect();
+    let expected = [
+        ("items[0][price]", "p_1"),
+        ("items[0][quantity]", "2"),
+        ("live", "true"),
+        ("metadata[plan]", "pro"),
+        ("name", "Jane & co"),
+    ];
+    assert_eq!(pairs, expected.map(|(k, v)| (k.to_string(), v.to_string())), "{sent}");
+    // A JSON action of the same platform still sends JSON.
+    let created = Mcp::with_key(&app, "alice").call("mock__create_item", json!({"body": {"name": "json"}})).await;
+    assert_eq!(created["result"]["structuredContent"]["status"], 201, "{created}");
 }
