@@ -10,6 +10,7 @@ mod caching;
 mod catalog;
 mod connections;
 mod dashboard;
+mod dashboard_pages;
 mod isolation;
 mod limits;
 mod oauth;
