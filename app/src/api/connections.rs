@@ -26,7 +26,7 @@ pub struct ConnectionQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConnectionsPage {
+pub struct ConnectionRows {
     pub rows: Vec<ConnectionView>,
     pub total: i64,
     pub page: i64,
@@ -47,7 +47,7 @@ pub async fn list_connections(
     workspace: String,
     environment: Environment,
     query: ConnectionQuery,
-) -> Result<ConnectionsPage, DashboardError> {
+) -> Result<ConnectionRows, DashboardError> {
     let _ = csrf; // checked before the function runs
     super::backend()?.list_connections(workspace, environment, query).await
 }

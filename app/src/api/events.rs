@@ -36,7 +36,7 @@ pub struct EventLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventsPage {
+pub struct EventRows {
     pub rows: Vec<EventLine>,
     /// Pass as `before` for the next (older) page; `None` on the last one.
     pub next_before: Option<i64>,
@@ -50,7 +50,7 @@ pub async fn list_events(
     workspace: String,
     environment: Environment,
     query: EventQuery,
-) -> Result<EventsPage, DashboardError> {
+) -> Result<EventRows, DashboardError> {
     let _ = csrf; // checked before the function runs
     super::backend()?.list_events(workspace, environment, query).await
 }

@@ -168,13 +168,13 @@ pub trait DashboardBackend: Send + Sync + 'static {
     fn list_origins(&self, workspace: String) -> BoxFuture<'_, OriginList>;
     fn add_origin(&self, workspace: String, origin: String) -> BoxFuture<'_, OriginList>;
     fn remove_origin(&self, workspace: String, origin: String) -> BoxFuture<'_, OriginList>;
-    fn list_events(&self, workspace: String, environment: Environment, query: EventQuery) -> BoxFuture<'_, EventsPage>;
+    fn list_events(&self, workspace: String, environment: Environment, query: EventQuery) -> BoxFuture<'_, EventRows>;
     fn list_connections(
         &self,
         workspace: String,
         environment: Environment,
         query: ConnectionQuery,
-    ) -> BoxFuture<'_, ConnectionsPage>;
+    ) -> BoxFuture<'_, ConnectionRows>;
     fn connection_detail(&self, workspace: String, environment: Environment, id: String)
         -> BoxFuture<'_, ConnectionDetail>;
     fn delete_connection(&self, workspace: String, environment: Environment, id: String) -> BoxFuture<'_, ()>;

@@ -8,7 +8,7 @@ use portico_wire::{ConnectionStatus, PlatformSummary};
 
 use super::chrome::{use_workspace_route, ErrorNote, Pager, Section, WorkspaceChrome};
 use crate::api::{
-    list_connections, list_platforms, whoami, ConnectionQuery, ConnectionsPage, DashboardError, Environment,
+    list_connections, list_platforms, whoami, ConnectionQuery, ConnectionRows, DashboardError, Environment,
     SessionInfo,
 };
 use crate::format_time;
@@ -50,7 +50,7 @@ fn Connections(session: SessionInfo, workspace: String, environment: Environment
     let query = RwSignal::new(ConnectionQuery { page: 1, ..Default::default() });
     let page = RwSignal::new(1i64);
     let platforms = RwSignal::new(Vec::<PlatformSummary>::new());
-    let list = RwSignal::new(None::<Result<ConnectionsPage, DashboardError>>);
+    let list = RwSignal::new(None::<Result<ConnectionRows, DashboardError>>);
     Effect::new(move |_| {
         leptos::task::spawn_local(async move {
             if let Ok(all) = list_platforms(csrf.get_value()).await {
@@ -71,7 +71,7 @@ fn Connections(session: SessionInfo, workspace: String, environment: Environment
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let text = identity.get_untracked().trim().to_string();
-        set(&|q| q.identity = text.clone());
+        set(&|q: &mut ConnectionQuery| q.identity = text.clone());
     };
     let pages = Signal::derive(move || list.with(|l| l.as_ref().and_then(|r| r.as_ref().ok()).map_or(1, |p| p.pages)));
     let base = format!("/w/{workspace}/connections");
@@ -90,14 +90,14 @@ fn Connections(session: SessionInfo, workspace: String, environment: Environment
                 <button type="submit" class="dash-button dash-secondary">"Search"</button>
                 <label class="dash-filter">
                     <span>"Platform"</span>
-                    <select data-testid="platform-filter" on:change=move |ev| { let v = event_target_value(&ev); set(&|q| q.platform = v.clone()); }>
+                    <select data-testid="platform-filter" on:change=move |ev| { let v = event_target_value(&ev); set(&|q: &mut ConnectionQuery| q.platform = v.clone()); }>
                         <option value="">"All platforms"</option>
                         {move || platforms.get().into_iter().map(|p| view! { <option value=p.platform.clone()>{p.name.clone()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="dash-filter">
                     <span>"Status"</span>
-                    <select data-testid="status-filter" on:change=move |ev| { let v = event_target_value(&ev); set(&|q| q.status = v.clone()); }>
+                    <select data-testid="status-filter" on:change=move |ev| { let v = event_target_value(&ev); set(&|q: &mut ConnectionQuery| q.status = v.clone()); }>
                         <option value="">"Any status"</option>
                         <option value="active">"Active"</option>
                         <option value="needs_reauth">"Needs re-authorisation"</option>

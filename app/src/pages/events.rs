@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::chrome::{use_workspace_route, ErrorNote, Section, WorkspaceChrome};
-use crate::api::{list_events, whoami, DashboardError, Environment, EventLine, EventQuery, EventsPage, SessionInfo};
+use crate::api::{list_events, whoami, DashboardError, Environment, EventLine, EventQuery, EventRows, SessionInfo};
 use crate::{event_label, format_time};
 
 #[component]
@@ -35,7 +35,7 @@ fn Events(session: SessionInfo, workspace: String, environment: Environment) -> 
     // The cursors of the pages before this one (newest first), and this one's.
     let newer = RwSignal::new(Vec::<Option<i64>>::new());
     let before = RwSignal::new(None::<i64>);
-    let page = RwSignal::new(None::<Result<EventsPage, DashboardError>>);
+    let page = RwSignal::new(None::<Result<EventRows, DashboardError>>);
     Effect::new(move |_| {
         let query = EventQuery { name: name.get(), before: before.get(), connection_id: String::new() };
         leptos::task::spawn_local(async move {
@@ -69,7 +69,7 @@ fn Events(session: SessionInfo, workspace: String, environment: Environment) -> 
                     }>
                         <option value="">"All events"</option>
                         {move || names().into_iter().map(|n| view! {
-                            <option value=n.clone() selected=name.get() == n>{event_label(&n)}</option>
+                            <option value=n.clone() selected={name.get() == n}>{event_label(&n)}</option>
                         }).collect_view()}
                     </select>
                 </label>

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use leptos_axum::ResponseOptions;
 use portico_app::api::{
-    BoxFuture, Change, ConnectionDetail, ConnectionQuery, ConnectionsPage, CreatedKey, DashboardBackend,
-    DashboardContext, DashboardError, Environment as DashEnv, EventQuery, EventsPage, IntegrationState, KeyPage,
+    BoxFuture, Change, ConnectionDetail, ConnectionQuery, ConnectionRows, CreatedKey, DashboardBackend,
+    DashboardContext, DashboardError, Environment as DashEnv, EventQuery, EventRows, IntegrationState, KeyPage,
     OAuthAppDetail, OAuthAppInput, OriginList, SessionInfo, WorkspaceSummary,
 };
 use portico_wire::AuthKind;
@@ -292,7 +292,7 @@ impl DashboardBackend for OperatorBackend {
         Box::pin(async move { self.answer(self.remove_origin_inner(workspace, origin).await) })
     }
 
-    fn list_events(&self, workspace: String, environment: DashEnv, query: EventQuery) -> BoxFuture<'_, EventsPage> {
+    fn list_events(&self, workspace: String, environment: DashEnv, query: EventQuery) -> BoxFuture<'_, EventRows> {
         Box::pin(async move { self.answer(self.list_events_inner(workspace, environment, query).await) })
     }
 
@@ -301,7 +301,7 @@ impl DashboardBackend for OperatorBackend {
         workspace: String,
         environment: DashEnv,
         query: ConnectionQuery,
-    ) -> BoxFuture<'_, ConnectionsPage> {
+    ) -> BoxFuture<'_, ConnectionRows> {
         Box::pin(async move { self.answer(self.list_connections_inner(workspace, environment, query).await) })
     }
 

@@ -5,7 +5,7 @@
 //! `connection.deleted` naming the operator.
 
 use portico_app::api::{
-    ConnectionDetail, ConnectionQuery, ConnectionsPage, DashboardError, Environment as DashEnv, CONNECTIONS_PAGE_SIZE,
+    ConnectionDetail, ConnectionQuery, ConnectionRows, DashboardError, Environment as DashEnv, CONNECTIONS_PAGE_SIZE,
 };
 use portico_wire::ConnectionStatus;
 
@@ -55,7 +55,7 @@ impl OperatorBackend {
         workspace: String,
         env: DashEnv,
         query: ConnectionQuery,
-    ) -> Result<ConnectionsPage, DashboardError> {
+    ) -> Result<ConnectionRows, DashboardError> {
         let handle = self.handle(&workspace).await?;
         let filter = filter_of(&query, &self.state.catalog)?;
         let scope = handle.scope(environment(env));
@@ -67,7 +67,7 @@ impl OperatorBackend {
             .list_connections(&scope, &filter, CONNECTIONS_PAGE_SIZE, offset)
             .await
             .map_err(unavailable)?;
-        Ok(ConnectionsPage {
+        Ok(ConnectionRows {
             rows: rows.iter().map(|r| crate::lifecycle::view(&scope, r)).collect(),
             total,
             page,

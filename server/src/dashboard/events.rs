@@ -1,7 +1,7 @@
 //! The events page's server side: the environment's log as [`crate::events::log`] reads it for
 //! `GET /v1/events`, each event put in words — what it is about and who or what did it.
 
-use portico_app::api::{DashboardError, Environment as DashEnv, EventLine, EventQuery, EventsPage, EVENTS_PAGE_SIZE};
+use portico_app::api::{DashboardError, Environment as DashEnv, EventLine, EventQuery, EventRows, EVENTS_PAGE_SIZE};
 
 use super::backend::{environment, invalid, unavailable, OperatorBackend};
 use crate::events::log::{self, LoggedEvent};
@@ -74,7 +74,7 @@ impl OperatorBackend {
         workspace: String,
         env: DashEnv,
         query: EventQuery,
-    ) -> Result<EventsPage, DashboardError> {
+    ) -> Result<EventRows, DashboardError> {
         let handle = self.handle(&workspace).await?;
         let name = Some(query.name.as_str()).filter(|n| !n.is_empty());
         if name.is_some_and(|n| !EVENT_NAMES.contains(&n)) {
@@ -86,7 +86,7 @@ impl OperatorBackend {
         let before = query.before.filter(|b| *b > 0);
         let page =
             log::read(&self.state.store, &scope, filter, before, EVENTS_PAGE_SIZE).await.map_err(unavailable)?;
-        Ok(EventsPage {
+        Ok(EventRows {
             rows: page.rows.into_iter().map(line).collect(),
             next_before: page.next_before,
             names: EVENT_NAMES.iter().map(|n| n.to_string()).collect(),
