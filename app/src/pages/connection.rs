@@ -21,14 +21,15 @@ pub fn ConnectionPage() -> impl IntoView {
         <Title text="Connection · Portico"/>
         <main class="dash dash-wide">
             <Suspense fallback=|| view! { <p class="dash-muted" role="status">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match session.await {
-                        Ok(session) => view! {
-                            <Connection session workspace=workspace.get() environment=environment.get() id=id.get()/>
-                        }.into_any(),
-                        Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let (workspace, environment, id) = (workspace.get(), environment.get(), id.get());
+                    Suspend::new(async move {
+                        match session.await {
+                            Ok(session) => view! { <Connection session workspace environment id/> }.into_any(),
+                            Err(error) => view! { <ErrorNote error/> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </main>
     }

@@ -21,12 +21,16 @@ pub fn ConnectionsPage() -> impl IntoView {
         <Title text="Connections · Portico"/>
         <main class="dash dash-wide">
             <Suspense fallback=|| view! { <p class="dash-muted" role="status">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match session.await {
-                        Ok(session) => view! { <Connections session workspace=workspace.get() environment=environment.get()/> }.into_any(),
-                        Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    }
-                })}
+                {move || {
+                    // Read here, so a change of environment (a link to `?env=`) draws the page again.
+                    let (workspace, environment) = (workspace.get(), environment.get());
+                    Suspend::new(async move {
+                        match session.await {
+                            Ok(session) => view! { <Connections session workspace environment/> }.into_any(),
+                            Err(error) => view! { <ErrorNote error/> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </main>
     }

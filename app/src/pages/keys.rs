@@ -20,12 +20,16 @@ pub fn KeysPage() -> impl IntoView {
         <Title text="Secret keys · Portico"/>
         <main class="dash dash-wide">
             <Suspense fallback=|| view! { <p class="dash-muted" role="status">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match session.await {
-                        Ok(session) => view! { <Keys session workspace=workspace.get() environment=environment.get()/> }.into_any(),
-                        Err(error) => view! { <ErrorNote error/> }.into_any(),
-                    }
-                })}
+                {move || {
+                    // Read here, so a change of environment (a link to `?env=`) draws the page again.
+                    let (workspace, environment) = (workspace.get(), environment.get());
+                    Suspend::new(async move {
+                        match session.await {
+                            Ok(session) => view! { <Keys session workspace environment/> }.into_any(),
+                            Err(error) => view! { <ErrorNote error/> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </main>
     }
