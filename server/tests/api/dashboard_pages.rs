@@ -48,6 +48,7 @@ async fn api_status(app: &TestApp, secret: &str) -> StatusCode {
 
 async fn a_key_is_shown_once_listed_by_prefix_and_refused_at_once_when_revoked(app: TestApp) {
     let op = operator(&app).await;
+    app.clock.advance_ms(1_000); // after the workspace's first key, so "newest first" is this one
     let created = ok(&app, &op, "create_key", json!({"label": "ci"})).await;
     let secret = created["secret_key"].as_str().unwrap().to_string();
     assert!(secret.starts_with("sk_test_") && secret.len() == 8 + 43, "{created}");
