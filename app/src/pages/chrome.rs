@@ -151,10 +151,10 @@ pub fn EnvironmentSwitch(workspace: String, environment: Environment, section: S
 pub fn Pager(page: RwSignal<i64>, pages: Signal<i64>) -> impl IntoView {
     view! {
         <nav class="dash-pager" aria-label="Pages">
-            <button type="button" class="dash-button dash-secondary" disabled=move || page.get() <= 1
+            <button type="button" class="dash-button dash-secondary" disabled=move || { page.get() <= 1 }
                 on:click=move |_| page.update(|p| *p = (*p - 1).max(1))>"Previous"</button>
             <span>{move || format!("Page {} of {}", page.get(), pages.get().max(1))}</span>
-            <button type="button" class="dash-button dash-secondary" disabled=move || page.get() >= pages.get()
+            <button type="button" class="dash-button dash-secondary" disabled=move || { page.get() >= pages.get() }
                 on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
         </nav>
     }
