@@ -15,9 +15,9 @@ use tokio::net::TcpListener;
 use crate::clock::{Clock, Entropy, OsEntropy, SystemClock};
 use crate::config::Config;
 use crate::events::Actor;
-use crate::workspaces::keys;
 use crate::store::Store;
 use crate::tenancy::{Environment, Scope, WorkspaceId};
+use crate::workspaces::keys;
 use crate::{Application, StartupError};
 
 pub const DEMO_USERS: [&str; 2] = ["demo-user-1", "demo-user-2"];

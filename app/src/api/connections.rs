@@ -7,7 +7,7 @@ use leptos::server_fn::codec::Json;
 use portico_wire::ConnectionView;
 use serde::{Deserialize, Serialize};
 
-use super::{DashboardError, EventLine, Environment};
+use super::{DashboardError, Environment, EventLine};
 
 /// Connections a page of the list holds.
 pub const CONNECTIONS_PAGE_SIZE: i64 = 20;

@@ -175,8 +175,12 @@ pub trait DashboardBackend: Send + Sync + 'static {
         environment: Environment,
         query: ConnectionQuery,
     ) -> BoxFuture<'_, ConnectionRows>;
-    fn connection_detail(&self, workspace: String, environment: Environment, id: String)
-        -> BoxFuture<'_, ConnectionDetail>;
+    fn connection_detail(
+        &self,
+        workspace: String,
+        environment: Environment,
+        id: String,
+    ) -> BoxFuture<'_, ConnectionDetail>;
     fn delete_connection(&self, workspace: String, environment: Environment, id: String) -> BoxFuture<'_, ()>;
 }
 

@@ -99,7 +99,12 @@ pub fn workspace_name(session: &SessionInfo, workspace: &str) -> String {
 
 /// The header, the heading and the navigation of one of a workspace's pages.
 #[component]
-pub fn WorkspaceChrome(session: SessionInfo, workspace: String, environment: Environment, section: Section) -> impl IntoView {
+pub fn WorkspaceChrome(
+    session: SessionInfo,
+    workspace: String,
+    environment: Environment,
+    section: Section,
+) -> impl IntoView {
     let name = workspace_name(&session, &workspace);
     let links = Section::ALL
         .into_iter()

@@ -8,7 +8,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::chrome::{focus_by_id, use_workspace_route, ErrorNote, Section, WorkspaceChrome};
 use super::connections::status_label;
 use super::events::EventTable;
-use crate::api::{delete_connection, get_connection, whoami, ConnectionDetail, DashboardError, Environment, SessionInfo};
+use crate::api::{
+    delete_connection, get_connection, whoami, ConnectionDetail, DashboardError, Environment, SessionInfo,
+};
 use crate::format_time;
 
 #[component]

@@ -8,8 +8,7 @@ use portico_wire::{ConnectionStatus, PlatformSummary};
 
 use super::chrome::{use_workspace_route, ErrorNote, Pager, Section, WorkspaceChrome};
 use crate::api::{
-    list_connections, list_platforms, whoami, ConnectionQuery, ConnectionRows, DashboardError, Environment,
-    SessionInfo,
+    list_connections, list_platforms, whoami, ConnectionQuery, ConnectionRows, DashboardError, Environment, SessionInfo,
 };
 use crate::format_time;
 

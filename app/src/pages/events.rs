@@ -57,7 +57,8 @@ fn Events(session: SessionInfo, workspace: String, environment: Environment) -> 
             before.set(cursor);
         }
     };
-    let names = move || page.with(|p| p.as_ref().and_then(|p| p.as_ref().ok()).map(|p| p.names.clone()).unwrap_or_default());
+    let names =
+        move || page.with(|p| p.as_ref().and_then(|p| p.as_ref().ok()).map(|p| p.names.clone()).unwrap_or_default());
     view! {
         <WorkspaceChrome session workspace environment section=Section::Events/>
         <section class="dash-card" aria-labelledby="events-heading" data-testid="events"

@@ -162,7 +162,8 @@ fn NewKey(key: CreatedKey, on_done: Callback<()>) -> impl IntoView {
 
 #[component]
 fn KeyList(ctx: Ctx) -> impl IntoView {
-    let pages = Signal::derive(move || ctx.list.with(|l| l.as_ref().and_then(|r| r.as_ref().ok()).map_or(1, |p| p.pages)));
+    let pages =
+        Signal::derive(move || ctx.list.with(|l| l.as_ref().and_then(|r| r.as_ref().ok()).map_or(1, |p| p.pages)));
     view! {
         <section class="dash-card" aria-labelledby="keys-heading" data-testid="keys"
             data-ready=move || ctx.list.with(Option::is_some).to_string()>
@@ -207,7 +208,8 @@ fn KeyRow(ctx: Ctx, key: KeySummary) -> impl IntoView {
     };
     let confirm = move |_| {
         leptos::task::spawn_local(async move {
-            let answer = revoke_key(ctx.csrf.get_value(), ctx.workspace.get_value(), ctx.environment, id.get_value()).await;
+            let answer =
+                revoke_key(ctx.csrf.get_value(), ctx.workspace.get_value(), ctx.environment, id.get_value()).await;
             ctx.confirming.set(None);
             ctx.message.set(Some(match answer {
                 Ok(()) => (true, format!("Revoked {}. Requests with it are refused from now on.", prefix.get_value())),

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::chrome::{focus_by_id, use_workspace_route, ErrorNote, Section, WorkspaceChrome};
-use crate::api::{add_origin, list_origins, remove_origin, whoami, DashboardError, Environment, OriginList, SessionInfo};
+use crate::api::{
+    add_origin, list_origins, remove_origin, whoami, DashboardError, Environment, OriginList, SessionInfo,
+};
 
 #[component]
 pub fn OriginsPage() -> impl IntoView {

@@ -305,7 +305,12 @@ impl DashboardBackend for OperatorBackend {
         Box::pin(async move { self.answer(self.list_connections_inner(workspace, environment, query).await) })
     }
 
-    fn connection_detail(&self, workspace: String, environment: DashEnv, id: String) -> BoxFuture<'_, ConnectionDetail> {
+    fn connection_detail(
+        &self,
+        workspace: String,
+        environment: DashEnv,
+        id: String,
+    ) -> BoxFuture<'_, ConnectionDetail> {
         Box::pin(async move { self.answer(self.connection_detail_inner(workspace, environment, id).await) })
     }
 

@@ -86,7 +86,8 @@ impl OperatorBackend {
         let row = self.connection(&scope, &id).await?;
         let filter = EventFilter { connection_id: Some(&row.id), name: None };
         let events = log::read(&self.state.store, &scope, filter, None, DETAIL_EVENTS).await.map_err(unavailable)?;
-        let platform_name = self.state.catalog.get(&row.platform).map_or_else(|| row.platform.clone(), |p| p.name.clone());
+        let platform_name =
+            self.state.catalog.get(&row.platform).map_or_else(|| row.platform.clone(), |p| p.name.clone());
         Ok(ConnectionDetail {
             connection: crate::lifecycle::view(&scope, &row),
             platform_name,

@@ -84,8 +84,7 @@ impl OperatorBackend {
         let filter = EventFilter { connection_id, name };
         let scope = handle.scope(environment(env));
         let before = query.before.filter(|b| *b > 0);
-        let page =
-            log::read(&self.state.store, &scope, filter, before, EVENTS_PAGE_SIZE).await.map_err(unavailable)?;
+        let page = log::read(&self.state.store, &scope, filter, before, EVENTS_PAGE_SIZE).await.map_err(unavailable)?;
         Ok(EventRows {
             rows: page.rows.into_iter().map(line).collect(),
             next_before: page.next_before,

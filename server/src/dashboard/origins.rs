@@ -18,7 +18,11 @@ impl OperatorBackend {
         self.origins_of(&handle).await
     }
 
-    pub(super) async fn add_origin_inner(&self, workspace: String, origin: String) -> Result<OriginList, DashboardError> {
+    pub(super) async fn add_origin_inner(
+        &self,
+        workspace: String,
+        origin: String,
+    ) -> Result<OriginList, DashboardError> {
         let handle = self.handle(&workspace).await?;
         match origins::add(&self.state.store, handle.workspace_id(), &origin).await {
             Ok(origins) => Ok(OriginList { origins, max: MAX_ORIGINS }),

@@ -75,7 +75,11 @@ async fn list_events(
         }
     }
     let page = super::log::read(&state.store, &auth.scope, EventFilter { connection_id, name }, before, limit).await?;
-    Ok(Json(EventList { kind: "Events", rows: page.rows.into_iter().map(view).collect(), next_before: page.next_before }))
+    Ok(Json(EventList {
+        kind: "Events",
+        rows: page.rows.into_iter().map(view).collect(),
+        next_before: page.next_before,
+    }))
 }
 
 fn view(logged: LoggedEvent) -> EventView {

@@ -147,14 +147,13 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<SecretKeyRow>, i64), StoreError> {
-        let total: i64 = sqlx::query(
-            "SELECT COUNT(*) AS total FROM secret_keys WHERE workspace_id = $1 AND environment = $2",
-        )
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .fetch_one(self.pool())
-        .await?
-        .try_get("total")?;
+        let total: i64 =
+            sqlx::query("SELECT COUNT(*) AS total FROM secret_keys WHERE workspace_id = $1 AND environment = $2")
+                .bind(scope.workspace_id.as_str())
+                .bind(scope.environment.as_str())
+                .fetch_one(self.pool())
+                .await?
+                .try_get("total")?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM secret_keys WHERE workspace_id = $1 AND environment = $2 \
              ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"

@@ -33,10 +33,7 @@ pub enum WorkspaceError {
 }
 
 pub fn parse_origins(origins: &[String]) -> Result<Vec<String>, WorkspaceError> {
-    origins
-        .iter()
-        .map(|o| origins::parse(o).map_err(WorkspaceError::BadOrigin))
-        .collect()
+    origins.iter().map(|o| origins::parse(o).map_err(WorkspaceError::BadOrigin)).collect()
 }
 
 pub async fn create_workspace(

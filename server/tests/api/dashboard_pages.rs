@@ -38,7 +38,8 @@ async fn ok(app: &TestApp, op: &Operator, endpoint: &str, extra: Value) -> Value
 }
 
 async fn events_named(app: &TestApp, op: &Operator, name: &str) -> Vec<Value> {
-    let answer = ok(app, op, "list_events", json!({"query": {"name": name, "before": null, "connection_id": ""}})).await;
+    let answer =
+        ok(app, op, "list_events", json!({"query": {"name": name, "before": null, "connection_id": ""}})).await;
     answer["rows"].as_array().unwrap().clone()
 }
 
@@ -73,7 +74,8 @@ async fn a_key_is_shown_once_listed_by_prefix_and_refused_at_once_when_revoked(a
     assert_eq!((status, answer), (StatusCode::NOT_FOUND, json!("NotFound")));
 
     // No other answer holds a key: only the one-time creation answer did.
-    let answers = [list, ok(&app, &op, "list_events", json!({"query": {"name": "", "before": null, "connection_id": ""}})).await];
+    let answers =
+        [list, ok(&app, &op, "list_events", json!({"query": {"name": "", "before": null, "connection_id": ""}})).await];
     for answer in answers.iter().map(Value::to_string) {
         assert!(!answer.contains(&secret) && !answer.contains(&app.workspace.test_key), "a key leaked: {answer}");
     }
@@ -109,7 +111,8 @@ async fn origins_are_checked_in_words_added_and_removed(app: TestApp) {
     assert_eq!(added["origins"], json!(["http://host.example:4000", "https://app.example.com:8443"]));
     let (_, listed) = call(&app, &op, "list_origins", ws.clone(), Some(&app.url)).await;
     assert_eq!(listed, added);
-    let (status, removed) = call(&app, &op, "remove_origin", with("https://app.example.com:8443"), Some(&app.url)).await;
+    let (status, removed) =
+        call(&app, &op, "remove_origin", with("https://app.example.com:8443"), Some(&app.url)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(removed["origins"], json!(["http://host.example:4000"]));
     let (status, _) = call(&app, &op, "remove_origin", with("https://app.example.com:8443"), Some(&app.url)).await;
@@ -118,7 +121,8 @@ async fn origins_are_checked_in_words_added_and_removed(app: TestApp) {
 
 async fn events_are_filtered_by_name_and_paged_by_cursor(app: TestApp) {
     let op = operator(&app).await;
-    let platforms: Vec<String> = app.state.catalog.iter().map(|p| p.slug.clone()).filter(|s| s != "mock").take(30).collect();
+    let platforms: Vec<String> =
+        app.state.catalog.iter().map(|p| p.slug.clone()).filter(|s| s != "mock").take(30).collect();
     ok(&app, &op, "set_enabled", json!({"platforms": platforms, "enabled": true})).await;
     ok(&app, &op, "create_key", json!({"label": ""})).await;
     let query = |name: &str, before: Value| json!({"query": {"name": name, "before": before, "connection_id": ""}});
@@ -133,7 +137,8 @@ async fn events_are_filtered_by_name_and_paged_by_cursor(app: TestApp) {
     let enabled = ok(&app, &op, "list_events", query("integration.enabled", Value::Null)).await;
     let rows = enabled["rows"].as_array().unwrap();
     assert!(rows.iter().all(|r| r["name"] == "integration.enabled" && r["by"] == op.email.as_str()));
-    let (status, answer) = call(&app, &op, "list_events", args(&op, &app, query("nope", Value::Null)), Some(&app.url)).await;
+    let (status, answer) =
+        call(&app, &op, "list_events", args(&op, &app, query("nope", Value::Null)), Some(&app.url)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(answer["Invalid"]["message"], "There are no events named nope.");
 }
@@ -187,7 +192,10 @@ async fn connections_are_searched_shown_without_credentials_and_deleted(app: Tes
     let path = format!("/v1/vault/connections/{}", bob.as_str().unwrap());
     let response = app.request(reqwest::Method::DELETE, &path).header("x-portico-secret", &key).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(events_named(&app, &op, "connection.deleted").await[0]["by"].as_str().unwrap().starts_with("secret key key_"));
+    assert!(events_named(&app, &op, "connection.deleted").await[0]["by"]
+        .as_str()
+        .unwrap()
+        .starts_with("secret key key_"));
 }
 
 async fn the_new_functions_refuse_a_missing_csrf_token_and_a_foreign_origin(app: TestApp) {
