@@ -1,8 +1,9 @@
 //! The operator dashboard: server-rendered by the `portico` server, hydrated in the browser.
 //!
-//! Pages: sign-in, the operator's workspaces, and a workspace's integration settings (test or
-//! live). What the pages ask of the server is in [`api`]; the server checks the session, the CSRF
-//! token and the workspace membership before any of it runs.
+//! Pages: sign-in, the operator's workspaces, and per workspace (test or live): integration
+//! settings, secret keys, allowed origins, connections (list and detail) and the event log. What
+//! the pages ask of the server is in [`api`]; the server checks the session, the CSRF token and
+//! the workspace membership before any of it runs.
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -46,6 +47,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::home::HomePage/>
                 <Route path=path!("/sign-in") view=pages::sign_in::SignInPage/>
                 <Route path=path!("/w/:workspace/integrations") view=pages::integrations::IntegrationsPage/>
+                <Route path=path!("/w/:workspace/keys") view=pages::keys::KeysPage/>
+                <Route path=path!("/w/:workspace/origins") view=pages::origins::OriginsPage/>
+                <Route path=path!("/w/:workspace/connections") view=pages::connections::ConnectionsPage/>
+                <Route path=path!("/w/:workspace/connections/:id") view=pages::connection::ConnectionPage/>
+                <Route path=path!("/w/:workspace/events") view=pages::events::EventsPage/>
             </Routes>
         </Router>
     }
@@ -71,6 +77,40 @@ pub fn platform_matches(platform: &PlatformSummary, filter: &str, category: &str
             || platform.categories.iter().any(|c| c.contains(&filter)))
 }
 
+/// A time (milliseconds since 1970) as `2026-12-03 14:05 UTC`: the same on the server's first
+/// paint and in the browser.
+pub fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rest / 3600, rest % 3600 / 60)
+}
+
+/// An event name in words.
+pub fn event_label(name: &str) -> &'static str {
+    match name {
+        "connection.created" => "Connection created",
+        "connection.reauthorized" => "Connection re-authorised",
+        "connection.refresh_failed" => "Token refresh failed",
+        "connection.deleted" => "Connection deleted",
+        "integration.enabled" => "Integration enabled",
+        "integration.disabled" => "Integration disabled",
+        "oauth_app.updated" => "OAuth app saved",
+        "key.created" => "Secret key created",
+        "key.revoked" => "Secret key revoked",
+        _ => "Other event",
+    }
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
@@ -91,6 +131,13 @@ mod tests {
             logo_url: format!("/logos/{slug}.svg"),
             action_count: 0,
         }
+    }
+
+    #[test]
+    fn times_are_written_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_796_306_700_000), "2026-12-03 14:05 UTC");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 
     #[test]

@@ -14,9 +14,10 @@ use tokio::net::TcpListener;
 
 use crate::clock::{Clock, Entropy, OsEntropy, SystemClock};
 use crate::config::Config;
-use crate::keys::create_secret_key_in;
+use crate::events::Actor;
 use crate::store::Store;
 use crate::tenancy::{Environment, Scope, WorkspaceId};
+use crate::workspaces::keys;
 use crate::{Application, StartupError};
 
 pub const DEMO_USERS: [&str; 2] = ["demo-user-1", "demo-user-2"];
@@ -58,7 +59,7 @@ pub async fn seed(
             for env in Environment::ALL {
                 let scope = Scope { workspace_id: id.clone(), environment: env };
                 for key in store.list_secret_keys(&scope).await? {
-                    store.revoke_secret_key(&scope, &key.id, now).await?;
+                    keys::revoke(store, entropy, now, &scope, &key.id, Actor::CommandLine).await?;
                 }
             }
             std::fs::create_dir_all(data_dir)?;
@@ -129,10 +130,10 @@ pub async fn rotate_host_key(
     let scope = Scope { workspace_id: workspace_id.clone(), environment: Environment::Test };
     for key in store.list_secret_keys(&scope).await? {
         if key.label.as_deref() == Some(HOST_KEY_LABEL) && key.revoked_at.is_none() {
-            store.revoke_secret_key(&scope, &key.id, now).await?;
+            keys::revoke(store, entropy, now, &scope, &key.id, Actor::CommandLine).await?;
         }
     }
-    Ok(create_secret_key_in(store, entropy, now, &scope, Some(HOST_KEY_LABEL)).await?.secret_key)
+    Ok(keys::create(store, entropy, now, &scope, Some(HOST_KEY_LABEL), Actor::CommandLine).await?.secret_key)
 }
 
 fn origins_for(addr: SocketAddr) -> Vec<String> {

@@ -11,7 +11,6 @@ use subtle::ConstantTimeEq;
 
 use crate::clock::random_base62;
 use crate::error::ApiError;
-use crate::store::Store;
 use crate::tenancy::{Environment, Scope};
 use crate::AppState;
 use portico_wire::ErrorCode;
@@ -54,26 +53,25 @@ pub struct CreatedSecretKey {
     pub display_prefix: String,
 }
 
-pub async fn create_secret_key(
-    state: &AppState,
-    scope: &Scope,
-    label: Option<&str>,
-) -> Result<CreatedSecretKey, crate::store::StoreError> {
-    create_secret_key_in(&state.store, state.entropy.as_ref(), state.clock.now_ms(), scope, label).await
+/// A new key for `environment`: its text (shown once), id, display prefix and the hash that is
+/// stored. Stored, with its `key.created` event, by `crate::workspaces::keys::create`.
+pub struct MintedKey {
+    pub created: CreatedSecretKey,
+    pub hash: [u8; 32],
 }
 
-pub async fn create_secret_key_in(
-    store: &Store,
-    entropy: &dyn crate::clock::Entropy,
-    now: i64,
-    scope: &Scope,
-    label: Option<&str>,
-) -> Result<CreatedSecretKey, crate::store::StoreError> {
-    let secret = format!("sk_{}_{}", scope.environment, random_base62(entropy, RANDOM_CHARS));
+pub fn mint(entropy: &dyn crate::clock::Entropy, environment: Environment) -> MintedKey {
+    let secret = format!("sk_{environment}_{}", random_base62(entropy, RANDOM_CHARS));
     let id = format!("key_{}", crate::clock::random_hex(entropy, 12));
     let display_prefix = format!("{}…", &secret[..12]);
-    store.insert_secret_key(scope, &id, &hash_secret_key(&secret), &display_prefix, label, now).await?;
-    Ok(CreatedSecretKey { id, environment: scope.environment, secret_key: secret, display_prefix })
+    let hash = hash_secret_key(&secret);
+    MintedKey { created: CreatedSecretKey { id, environment, secret_key: secret, display_prefix }, hash }
+}
+
+/// Forgets a revoked key in this process's cache at once (other replicas within the cache TTL),
+/// so its next request here gets 401.
+pub fn forget(state: &AppState, id: &str) {
+    state.key_cache.remove_where(|found| found.0.id == id);
 }
 
 /// The authenticated tenant of a secret-key request.
@@ -161,13 +159,6 @@ async fn record_use(state: &AppState, row: &crate::store::secret_keys::SecretKey
         Box::pin(state.store.touch_secret_key(&row.scope, &row.id, now)).await?;
     }
     Ok(())
-}
-
-/// Revokes a key and forgets it in this process at once (other replicas within the cache TTL).
-pub async fn revoke_secret_key(state: &AppState, scope: &Scope, id: &str) -> Result<bool, crate::store::StoreError> {
-    let revoked = state.store.revoke_secret_key(scope, id, state.clock.now_ms()).await?;
-    state.key_cache.remove_where(|found| found.0.id == id);
-    Ok(revoked)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use portico_wire::{AuthKind, PlatformSummary};
 
-use super::chrome::{ErrorNote, SignedInHeader};
+use super::chrome::{ErrorNote, Section, WorkspaceChrome};
 use super::oauth_panel::OAuthPanel;
 use crate::api::{
     get_integrations, list_platforms, recent_changes, set_enabled, whoami, Change, DashboardError, Environment,
@@ -104,11 +104,8 @@ fn Settings(data: PageData, workspace: String, environment: Environment) -> impl
         panel: RwSignal::new(None),
     };
     Effect::new(move |_| leptos::task::spawn_local(async move { ctx.refresh_changes().await }));
-    let name = data.state.workspace_name.clone();
     view! {
-        <SignedInHeader session=data.session.clone()/>
-        <h1>{format!("{name}: integrations")}</h1>
-        <EnvironmentSwitch workspace environment/>
+        <WorkspaceChrome session=data.session.clone() workspace environment section=Section::Integrations/>
         {move || ctx.error.get().map(|e| view! { <p class="dash-error" role="alert">{e}</p> })}
         <Catalog ctx platforms=Arc::new(data.platforms.clone())/>
         {move || ctx.panel.get().map(|platform| view! {
@@ -127,27 +124,6 @@ fn Settings(data: PageData, workspace: String, environment: Environment) -> impl
             />
         })}
         <RecentChanges changes=ctx.changes/>
-    }
-}
-
-#[component]
-fn EnvironmentSwitch(workspace: String, environment: Environment) -> impl IntoView {
-    let link = |env: Environment, label: &'static str| {
-        let current = env == environment;
-        view! {
-            <a
-                href=format!("/w/{workspace}/integrations?env={}", env.as_str())
-                class="dash-tab"
-                class:dash-tab-current=current
-                aria-current=if current { Some("page") } else { None }
-            >{label}</a>
-        }
-    };
-    view! {
-        <nav class="dash-tabs" aria-label="Environment">
-            {link(Environment::Test, "Test")}
-            {link(Environment::Live, "Live")}
-        </nav>
     }
 }
 
@@ -216,7 +192,7 @@ fn Catalog(ctx: Ctx, platforms: Arc<Vec<PlatformSummary>>) -> impl IntoView {
                 <button type="button" class="dash-button dash-secondary" disabled=move || page.get() == 0
                     on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
                 <span>{move || format!("Page {} of {}", page.get() + 1, pages())}</span>
-                <button type="button" class="dash-button dash-secondary" disabled=move || page.get() + 1 >= pages()
+                <button type="button" class="dash-button dash-secondary" disabled=move || { page.get() + 1 >= pages() }
                     on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
             </nav>
         </section>

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::chrome::copy_text;
 use crate::api::{oauth_app, put_oauth_app, Environment, OAuthAppDetail, OAuthAppInput};
 
 #[component]
@@ -110,7 +111,7 @@ fn OAuthForm(
             <label for="oauth-redirect">"Redirect URI to register with the provider"</label>
             <div class="dash-copy">
                 <input id="oauth-redirect" readonly value=redirect.clone()/>
-                <button type="button" class="dash-button dash-secondary" on:click=move |_| copy(&redirect)>"Copy"</button>
+                <button type="button" class="dash-button dash-secondary" on:click=move |_| copy_text(&redirect)>"Copy"</button>
             </div>
             {detail.console_url.clone().map(|url| view! { <p><a href=url target="_blank" rel="noopener noreferrer">"Provider documentation"</a></p> })}
             {move || message.get().map(|(ok, text)| view! {
@@ -122,13 +123,4 @@ fn OAuthForm(
             </div>
         </form>
     }
-}
-
-fn copy(text: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        let _ = window().navigator().clipboard().write_text(text);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = text;
 }

@@ -5,6 +5,8 @@ use serde_json::json;
 
 use super::{admin_store, ensure_workspace, print, ScopeArgs};
 use crate::clock::{Clock, OsEntropy, SystemClock};
+use crate::events::Actor;
+use crate::workspaces::keys;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum KeyCommand {
@@ -42,8 +44,9 @@ pub(super) async fn key(command: KeyCommand) -> Result<(), anyhow::Error> {
             let store = admin_store().await?;
             let scope = scope.scope()?;
             ensure_workspace(&store, &scope.workspace_id).await?;
-            let created =
-                crate::keys::create_secret_key_in(&store, &entropy, clock.now_ms(), &scope, label.as_deref()).await?;
+            let label = keys::parse_label(label.as_deref()).map_err(anyhow::Error::msg)?;
+            let by = Actor::CommandLine;
+            let created = keys::create(&store, &entropy, clock.now_ms(), &scope, label.as_deref(), by).await?;
             print(json, serde_json::to_value(&created)?, format!("{} (shown once)", created.secret_key));
         }
         KeyCommand::List { scope, json } => {
@@ -71,7 +74,7 @@ pub(super) async fn key(command: KeyCommand) -> Result<(), anyhow::Error> {
         KeyCommand::Revoke { scope, id, json } => {
             let store = admin_store().await?;
             let scope = scope.scope()?;
-            if !store.revoke_secret_key(&scope, &id, clock.now_ms()).await? {
+            if !keys::revoke(&store, &entropy, clock.now_ms(), &scope, &id, Actor::CommandLine).await? {
                 anyhow::bail!("no active key {id} in this workspace and environment");
             }
             print(json, json!({"id": id, "revoked": true}), format!("Revoked {id}."));

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use portico_wire::{ConnectionStatus, ErrorCode};
 
 use crate::error::{ApiError, ApiResult, AppJson};
+use crate::events::Actor;
 use crate::keys::SecretKeyAuth;
 use crate::lifecycle::{self, view};
 use crate::query::{comma_list, whole_number};
@@ -195,11 +196,22 @@ async fn delete_connection(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ConnectionView>> {
     let row = load(&state, &auth.scope, &id).await?;
-    // The credentials are needed to revoke the grant, so the provider hears first; the row and
-    // its event then go together.
-    let revoked = crate::oauth::revoke::revoke_at_provider(&state, &auth.scope, &row).await;
-    if !lifecycle::delete(&state, &auth.scope, &row, revoked).await? {
+    let by = Actor::SecretKey { key_id: auth.key_id.clone() };
+    if !delete(&state, &auth.scope, &row, by).await? {
         return Err(ApiError::not_found("Connection"));
     }
     Ok(Json(view(&auth.scope, &row)))
+}
+
+/// Deletes a connection as the API and the dashboard both do: the grant is revoked at the
+/// provider first (its credentials are needed for that), then the row and its event go together
+/// through [`lifecycle::delete`]. `false` when it was already gone.
+pub async fn delete(
+    state: &AppState,
+    scope: &Scope,
+    row: &ConnectionRow,
+    by: Actor,
+) -> Result<bool, lifecycle::LifecycleError> {
+    let revoked = crate::oauth::revoke::revoke_at_provider(state, scope, row).await;
+    lifecycle::delete(state, scope, row, revoked, by).await
 }

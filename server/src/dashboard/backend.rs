@@ -8,13 +8,15 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use leptos_axum::ResponseOptions;
 use portico_app::api::{
-    BoxFuture, Change, DashboardBackend, DashboardContext, DashboardError, Environment as DashEnv, IntegrationState,
-    OAuthAppDetail, OAuthAppInput, SessionInfo, WorkspaceSummary,
+    BoxFuture, Change, ConnectionDetail, ConnectionQuery, ConnectionRows, CreatedKey, DashboardBackend,
+    DashboardContext, DashboardError, Environment as DashEnv, EventQuery, EventRows, IntegrationState, KeyPage,
+    OAuthAppDetail, OAuthAppInput, OriginList, SessionInfo, WorkspaceSummary,
 };
 use portico_wire::AuthKind;
 
 use super::guard::SignedIn;
 use super::settings;
+use crate::events::Actor;
 use crate::operators::WorkspaceHandle;
 use crate::tenancy::{Environment, Scope};
 use crate::AppState;
@@ -35,9 +37,17 @@ pub fn context(state: &AppState) -> DashboardContext {
 }
 
 pub struct OperatorBackend {
-    state: AppState,
+    pub(super) state: AppState,
     signed_in: Option<SignedIn>,
     response: Option<ResponseOptions>,
+}
+
+/// The operator behind `handle`, as events name them.
+pub(super) fn actor(handle: &WorkspaceHandle) -> Actor {
+    Actor::Operator {
+        operator_id: handle.operator_id().to_string(),
+        operator_email: handle.operator_email().to_string(),
+    }
 }
 
 fn status_of(error: &DashboardError) -> StatusCode {
@@ -51,16 +61,16 @@ fn status_of(error: &DashboardError) -> StatusCode {
 }
 
 /// A failure the operator cannot act on: logged with its cause, answered in general words.
-fn unavailable(cause: impl std::fmt::Display) -> DashboardError {
+pub(super) fn unavailable(cause: impl std::fmt::Display) -> DashboardError {
     tracing::error!(error = %cause, "dashboard request failed");
     DashboardError::Unavailable
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> DashboardError {
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> DashboardError {
     DashboardError::Invalid { field: field.to_string(), message: message.into() }
 }
 
-fn environment(env: DashEnv) -> Environment {
+pub(super) fn environment(env: DashEnv) -> Environment {
     match env {
         DashEnv::Test => Environment::Test,
         DashEnv::Live => Environment::Live,
@@ -72,7 +82,7 @@ impl OperatorBackend {
         self.signed_in.as_ref().ok_or(DashboardError::NotSignedIn)
     }
 
-    async fn handle(&self, workspace: &str) -> Result<WorkspaceHandle, DashboardError> {
+    pub(super) async fn handle(&self, workspace: &str) -> Result<WorkspaceHandle, DashboardError> {
         let signed_in = self.signed_in()?;
         WorkspaceHandle::check(&self.state.store, &signed_in.operator, workspace)
             .await
@@ -256,5 +266,55 @@ impl DashboardBackend for OperatorBackend {
 
     fn recent_changes(&self, workspace: String, environment: DashEnv) -> BoxFuture<'_, Vec<Change>> {
         Box::pin(async move { self.answer(self.recent_changes_inner(workspace, environment).await) })
+    }
+
+    fn list_keys(&self, workspace: String, environment: DashEnv, page: i64) -> BoxFuture<'_, KeyPage> {
+        Box::pin(async move { self.answer(self.list_keys_inner(workspace, environment, page).await) })
+    }
+
+    fn create_key(&self, workspace: String, environment: DashEnv, label: String) -> BoxFuture<'_, CreatedKey> {
+        Box::pin(async move { self.answer(self.create_key_inner(workspace, environment, label).await) })
+    }
+
+    fn revoke_key(&self, workspace: String, environment: DashEnv, id: String) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.answer(self.revoke_key_inner(workspace, environment, id).await) })
+    }
+
+    fn list_origins(&self, workspace: String) -> BoxFuture<'_, OriginList> {
+        Box::pin(async move { self.answer(self.list_origins_inner(workspace).await) })
+    }
+
+    fn add_origin(&self, workspace: String, origin: String) -> BoxFuture<'_, OriginList> {
+        Box::pin(async move { self.answer(self.add_origin_inner(workspace, origin).await) })
+    }
+
+    fn remove_origin(&self, workspace: String, origin: String) -> BoxFuture<'_, OriginList> {
+        Box::pin(async move { self.answer(self.remove_origin_inner(workspace, origin).await) })
+    }
+
+    fn list_events(&self, workspace: String, environment: DashEnv, query: EventQuery) -> BoxFuture<'_, EventRows> {
+        Box::pin(async move { self.answer(self.list_events_inner(workspace, environment, query).await) })
+    }
+
+    fn list_connections(
+        &self,
+        workspace: String,
+        environment: DashEnv,
+        query: ConnectionQuery,
+    ) -> BoxFuture<'_, ConnectionRows> {
+        Box::pin(async move { self.answer(self.list_connections_inner(workspace, environment, query).await) })
+    }
+
+    fn connection_detail(
+        &self,
+        workspace: String,
+        environment: DashEnv,
+        id: String,
+    ) -> BoxFuture<'_, ConnectionDetail> {
+        Box::pin(async move { self.answer(self.connection_detail_inner(workspace, environment, id).await) })
+    }
+
+    fn delete_connection(&self, workspace: String, environment: DashEnv, id: String) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.answer(self.delete_connection_inner(workspace, environment, id).await) })
     }
 }

@@ -4,7 +4,11 @@
 //! through a checked [`crate::operators::WorkspaceHandle`].
 
 pub mod backend;
+mod connections;
+mod events;
 pub mod guard;
+mod keys;
+mod origins;
 pub mod settings;
 
 use std::net::SocketAddr;

@@ -72,7 +72,7 @@ pub async fn record_oauth_app_updated(
 
 /// The last settings changes of `scope`, newest first.
 pub async fn recent_changes(state: &AppState, scope: &Scope, limit: usize) -> Result<Vec<Change>, StoreError> {
-    let rows = state.store.list_events(scope, None, None, 100).await?;
+    let rows = state.store.list_events(scope, Default::default(), None, 100).await?;
     let mut changes = Vec::new();
     for row in rows {
         let event = Event::from_stored(&row.name, row.data)?;

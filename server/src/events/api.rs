@@ -1,22 +1,22 @@
-//! `GET /v1/events`: what happened to this environment's connections (`connection.created`,
-//! `connection.deleted`, `connection.refresh_failed`, `connection.reauthorized`), newest first.
-//! Events never carry secrets.
+//! `GET /v1/events`: what happened in this environment — to its connections
+//! (`connection.created`, `.deleted`, `.refresh_failed`, `.reauthorized`), its settings and its
+//! secret keys (`key.created`, `key.revoked`) — newest first, read by [`super::log`]. Events
+//! never carry secrets.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
 use axum::Json;
-use portico_wire::ErrorBody;
+use portico_wire::{ErrorBody, ErrorCode};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::ApiResult;
-use crate::events::Event;
+use crate::error::{ApiError, ApiResult};
+use crate::events::log::LoggedEvent;
 use crate::keys::SecretKeyAuth;
 use crate::query::whole_number;
-use crate::store::events::EventRow;
-use crate::store::StoreError;
+use crate::store::events::EventFilter;
 use crate::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,6 +53,7 @@ struct EventList {
     security(("secret_key" = [])),
     params(
         ("connectionId" = Option<String>, Query, description = "Only this connection's events"),
+        ("name" = Option<String>, Query, description = "Only events of this name, e.g. key.revoked"),
         ("before" = Option<i64>, Query, description = "Events older than this id"),
         ("limit" = Option<i64>, Query, description = "1 to 100, default 50"),
     ),
@@ -66,20 +67,28 @@ async fn list_events(
     let limit = whole_number(&query, "limit", 1, 100)?.unwrap_or(50);
     let before = whole_number(&query, "before", 1, i64::MAX)?;
     let connection_id = query.get("connectionId").map(String::as_str).filter(|c| !c.is_empty());
-    let rows = state.store.list_events(&auth.scope, connection_id, before, limit).await?;
-    let next_before = (rows.len() as i64 == limit).then(|| rows.last().map(|r| r.id)).flatten();
-    Ok(Json(EventList { kind: "Events", rows: rows.into_iter().map(view).collect::<Result<_, _>>()?, next_before }))
+    let name = query.get("name").map(String::as_str).filter(|c| !c.is_empty());
+    if let Some(name) = name {
+        if !super::EVENT_NAMES.contains(&name) {
+            let names = super::EVENT_NAMES.join(", ");
+            return Err(ApiError::unprocessable(ErrorCode::InvalidQuery, format!("`name` must be one of {names}.")));
+        }
+    }
+    let page = super::log::read(&state.store, &auth.scope, EventFilter { connection_id, name }, before, limit).await?;
+    Ok(Json(EventList {
+        kind: "Events",
+        rows: page.rows.into_iter().map(view).collect(),
+        next_before: page.next_before,
+    }))
 }
 
-/// An event as listed, read back through [`Event`] so only well-formed events leave the server.
-fn view(row: EventRow) -> Result<EventView, StoreError> {
-    let event = Event::from_stored(&row.name, row.data)?;
-    Ok(EventView {
-        id: row.id,
-        event_id: row.event_id,
-        name: event.name().to_string(),
-        connection_id: row.connection_id,
-        data: event.data(),
-        created_at: row.created_at,
-    })
+fn view(logged: LoggedEvent) -> EventView {
+    EventView {
+        id: logged.id,
+        event_id: logged.event_id,
+        name: logged.event.name().to_string(),
+        connection_id: logged.connection_id,
+        data: logged.event.data(),
+        created_at: logged.created_at,
+    }
 }

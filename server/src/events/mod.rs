@@ -6,6 +6,7 @@
 //! which is what an outbox delivering signed webhooks needs.
 
 pub mod api;
+pub mod log;
 
 use portico_wire::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,27 @@ pub struct SettingChange {
     pub operator_email: String,
 }
 
+/// Who made a change: an operator in the dashboard, a secret key through the API, or the
+/// command line (`portico key …`, `portico workspace create`, `portico demo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum Actor {
+    Operator { operator_id: String, operator_email: String },
+    SecretKey { key_id: String },
+    CommandLine,
+}
+
+/// A secret key that was created or revoked (never the key: its display prefix), and by whom.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyChange {
+    pub key_id: String,
+    pub display_prefix: String,
+    #[serde(default)]
+    pub label: Option<String>,
+    pub by: Actor,
+}
+
 /// Everything Portico records. The JSON is `{"name": "connection.created", "data": {…}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name", content = "data")]
@@ -74,6 +96,9 @@ pub enum Event {
         connection: ConnectionRef,
         /// Whether the provider confirmed it revoked the grant.
         revoked_at_provider: bool,
+        /// Who deleted it (absent on events recorded before this was kept).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<Actor>,
     },
     /// An operator offered a platform in the modal.
     #[serde(rename = "integration.enabled")]
@@ -84,7 +109,24 @@ pub enum Event {
     /// An operator saved a platform's OAuth app (never its secret).
     #[serde(rename = "oauth_app.updated")]
     OAuthAppUpdated(SettingChange),
+    #[serde(rename = "key.created")]
+    KeyCreated(KeyChange),
+    #[serde(rename = "key.revoked")]
+    KeyRevoked(KeyChange),
 }
+
+/// Every event name, for filters.
+pub const EVENT_NAMES: &[&str] = &[
+    "connection.created",
+    "connection.reauthorized",
+    "connection.refresh_failed",
+    "connection.deleted",
+    "integration.enabled",
+    "integration.disabled",
+    "oauth_app.updated",
+    "key.created",
+    "key.revoked",
+];
 
 impl Event {
     pub fn name(&self) -> &'static str {
@@ -96,6 +138,8 @@ impl Event {
             Event::IntegrationEnabled(_) => "integration.enabled",
             Event::IntegrationDisabled(_) => "integration.disabled",
             Event::OAuthAppUpdated(_) => "oauth_app.updated",
+            Event::KeyCreated(_) => "key.created",
+            Event::KeyRevoked(_) => "key.revoked",
         }
     }
 
@@ -106,7 +150,11 @@ impl Event {
             Event::ConnectionRefreshFailed { connection, .. } | Event::ConnectionDeleted { connection, .. } => {
                 Some(connection)
             }
-            Event::IntegrationEnabled(_) | Event::IntegrationDisabled(_) | Event::OAuthAppUpdated(_) => None,
+            Event::IntegrationEnabled(_)
+            | Event::IntegrationDisabled(_)
+            | Event::OAuthAppUpdated(_)
+            | Event::KeyCreated(_)
+            | Event::KeyRevoked(_) => None,
         }
     }
 
@@ -114,6 +162,14 @@ impl Event {
     pub fn setting_change(&self) -> Option<&SettingChange> {
         match self {
             Event::IntegrationEnabled(c) | Event::IntegrationDisabled(c) | Event::OAuthAppUpdated(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The secret key the event is about, if it is a key event.
+    pub fn key_change(&self) -> Option<&KeyChange> {
+        match self {
+            Event::KeyCreated(k) | Event::KeyRevoked(k) => Some(k),
             _ => None,
         }
     }
@@ -168,7 +224,7 @@ mod tests {
 
     #[test]
     fn payloads_keep_their_published_shape() {
-        let deleted = Event::ConnectionDeleted { connection: connection(), revoked_at_provider: true };
+        let deleted = Event::ConnectionDeleted { connection: connection(), revoked_at_provider: true, by: None };
         assert_eq!(deleted.name(), "connection.deleted");
         assert_eq!(
             deleted.data(),
@@ -191,7 +247,12 @@ mod tests {
         for event in [
             Event::ConnectionCreated(connection()),
             Event::ConnectionReauthorized(connection()),
-            Event::ConnectionDeleted { connection: connection(), revoked_at_provider: false },
+            Event::ConnectionDeleted { connection: connection(), revoked_at_provider: false, by: None },
+            Event::ConnectionDeleted {
+                connection: connection(),
+                revoked_at_provider: false,
+                by: Some(Actor::SecretKey { key_id: "key_1".into() }),
+            },
         ] {
             assert_eq!(Event::from_stored(event.name(), event.data()).unwrap(), event);
         }
@@ -206,5 +267,32 @@ mod tests {
         assert_eq!(enabled.data(), json!({"platform": "mock", "operatorId": "op_1", "operatorEmail": "a@b.co"}));
         assert_eq!(Event::from_stored(enabled.name(), enabled.data()).unwrap(), enabled);
         assert!(enabled.connection().is_none());
+    }
+
+    #[test]
+    fn key_events_name_who_did_it_and_never_the_key() {
+        let by = Actor::Operator { operator_id: "op_1".into(), operator_email: "a@b.co".into() };
+        let created = Event::KeyCreated(KeyChange {
+            key_id: "key_1".into(),
+            display_prefix: "sk_test_abcd…".into(),
+            label: None,
+            by,
+        });
+        assert_eq!(created.name(), "key.created");
+        assert_eq!(
+            created.data(),
+            json!({"keyId": "key_1", "displayPrefix": "sk_test_abcd…", "label": null,
+                   "by": {"kind": "operator", "operatorId": "op_1", "operatorEmail": "a@b.co"}})
+        );
+        assert_eq!(Event::from_stored(created.name(), created.data()).unwrap(), created);
+        let revoked = Event::KeyRevoked(KeyChange {
+            key_id: "key_1".into(),
+            display_prefix: "sk_test_abcd…".into(),
+            label: Some("ci".into()),
+            by: Actor::CommandLine,
+        });
+        assert_eq!(revoked.data()["by"], json!({"kind": "command_line"}));
+        assert_eq!(Event::from_stored(revoked.name(), revoked.data()).unwrap(), revoked);
+        assert!(EVENT_NAMES.contains(&created.name()) && EVENT_NAMES.contains(&revoked.name()));
     }
 }

@@ -16,7 +16,7 @@ use portico_wire::{ConnectionStatus, ConnectionView, ErrorCode};
 use crate::clock::random_hex;
 use crate::credentials::Credentials;
 use crate::error::ApiError;
-use crate::events::{ConnectionRef, Event};
+use crate::events::{Actor, ConnectionRef, Event};
 use crate::store::connections::{self as rows, ConnectionRow};
 use crate::store::StoreError;
 use crate::tenancy::Scope;
@@ -257,20 +257,22 @@ pub async fn update_tags(state: &AppState, scope: &Scope, id: &str, tags: &[Stri
     Ok(true)
 }
 
-/// Deletes a connection and its credentials and records `connection.deleted`; `false` when it
-/// was already gone. `revoked_at_provider`: whether the provider confirmed revoking the grant.
+/// Deletes a connection and its credentials and records `connection.deleted` with who did it;
+/// `false` when it was already gone. `revoked_at_provider`: whether the provider confirmed
+/// revoking the grant.
 pub async fn delete(
     state: &AppState,
     scope: &Scope,
     row: &ConnectionRow,
     revoked_at_provider: bool,
+    by: Actor,
 ) -> Result<bool, LifecycleError> {
     let now = state.clock.now_ms();
     let mut tx = state.store.begin().await?;
     if !rows::delete(&mut tx, scope, &row.id).await? {
         return Ok(false);
     }
-    let event = Event::ConnectionDeleted { connection: ConnectionRef::of(row), revoked_at_provider };
+    let event = Event::ConnectionDeleted { connection: ConnectionRef::of(row), revoked_at_provider, by: Some(by) };
     record(state, &mut tx, scope, &event, now).await?;
     tx.commit().await?;
     forget_cached(state, &row.id);

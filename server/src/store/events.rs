@@ -46,23 +46,32 @@ pub async fn insert(conn: &mut sqlx::AnyConnection, scope: &Scope, e: &NewEvent<
     Ok(())
 }
 
+/// Which events to list: all of a scope's, one connection's, one name's, or both.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventFilter<'a> {
+    pub connection_id: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
 impl Store {
-    /// Newest first; `before` pages back by sequence number.
+    /// Newest first, only `filter`'s; `before` pages back by sequence number.
     pub async fn list_events(
         &self,
         scope: &Scope,
-        connection_id: Option<&str>,
+        filter: EventFilter<'_>,
         before: Option<i64>,
         limit: i64,
     ) -> Result<Vec<EventRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, event_id, name, connection_id, data, created_at FROM events \
              WHERE workspace_id = $1 AND environment = $2 \
-             AND ($3 = '' OR connection_id = $3) AND id < $4 ORDER BY id DESC LIMIT $5",
+             AND ($3 = '' OR connection_id = $3) AND ($4 = '' OR name = $4) AND id < $5 \
+             ORDER BY id DESC LIMIT $6",
         )
         .bind(scope.workspace_id.as_str())
         .bind(scope.environment.as_str())
-        .bind(connection_id.unwrap_or(""))
+        .bind(filter.connection_id.unwrap_or(""))
+        .bind(filter.name.unwrap_or(""))
         .bind(before.unwrap_or(i64::MAX))
         .bind(limit)
         .fetch_all(self.pool())

@@ -36,32 +36,67 @@ fn key_from(row: &sqlx::any::AnyRow) -> Result<(SecretKeyRow, Vec<u8>), StoreErr
     ))
 }
 
-impl Store {
-    pub async fn insert_secret_key(
-        &self,
-        scope: &Scope,
-        id: &str,
-        key_hash: &[u8; 32],
-        display_prefix: &str,
-        label: Option<&str>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO secret_keys (id, workspace_id, environment, key_hash, display_prefix, label, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(id)
-        .bind(scope.workspace_id.as_str())
-        .bind(scope.environment.as_str())
-        .bind(key_hash.as_slice())
-        .bind(display_prefix)
-        .bind(label)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
+/// A key about to be stored: its hash and display prefix, never its text.
+#[derive(Debug, Clone)]
+pub struct NewSecretKey<'a> {
+    pub id: &'a str,
+    pub key_hash: &'a [u8; 32],
+    pub display_prefix: &'a str,
+    pub label: Option<&'a str>,
+    pub created_at: i64,
+}
 
+/// Stores a key inside the caller's transaction (its event goes in the same one).
+pub async fn insert(conn: &mut sqlx::AnyConnection, scope: &Scope, key: &NewSecretKey<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO secret_keys (id, workspace_id, environment, key_hash, display_prefix, label, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(key.id)
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .bind(key.key_hash.as_slice())
+    .bind(key.display_prefix)
+    .bind(key.label)
+    .bind(key.created_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Revokes a key inside the caller's transaction; the row as it was, or `None` when the scope
+/// has no such active key.
+pub async fn revoke(
+    conn: &mut sqlx::AnyConnection,
+    scope: &Scope,
+    id: &str,
+    now: i64,
+) -> Result<Option<SecretKeyRow>, StoreError> {
+    let found = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM secret_keys WHERE id = $1 AND workspace_id = $2 AND environment = $3 \
+         AND revoked_at IS NULL"
+    ))
+    .bind(id)
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(found) = found else { return Ok(None) };
+    let (row, _) = key_from(&found)?;
+    let done = sqlx::query(
+        "UPDATE secret_keys SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND environment = $4 \
+         AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.environment.as_str())
+    .execute(&mut *conn)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(row))
+}
+
+impl Store {
     /// The entry point of secret-key authentication: the only query that finds a tenant from
     /// outside. Returns the row and its stored hash for a constant-time comparison.
     pub async fn find_secret_key_by_hash(
@@ -105,18 +140,33 @@ impl Store {
         .collect()
     }
 
-    /// Revokes a key; false when the scope has no such active key.
-    pub async fn revoke_secret_key(&self, scope: &Scope, id: &str, now: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE secret_keys SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3 AND environment = $4 \
-             AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
+    /// One page of the scope's keys, newest first, and how many there are.
+    pub async fn secret_keys_page(
+        &self,
+        scope: &Scope,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<SecretKeyRow>, i64), StoreError> {
+        let total: i64 =
+            sqlx::query("SELECT COUNT(*) AS total FROM secret_keys WHERE workspace_id = $1 AND environment = $2")
+                .bind(scope.workspace_id.as_str())
+                .bind(scope.environment.as_str())
+                .fetch_one(self.pool())
+                .await?
+                .try_get("total")?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM secret_keys WHERE workspace_id = $1 AND environment = $2 \
+             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        ))
         .bind(scope.workspace_id.as_str())
         .bind(scope.environment.as_str())
-        .execute(self.pool())
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| key_from(r).map(|(row, _)| row))
+        .collect::<Result<_, _>>()?;
+        Ok((rows, total))
     }
 }

@@ -70,6 +70,16 @@ impl Store {
         rows.iter().map(|r| r.try_get("origin").map_err(StoreError::from)).collect()
     }
 
+    /// Stops allowing `origin`; `false` when it was not allowed.
+    pub async fn remove_allowed_origin(&self, workspace: &WorkspaceId, origin: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM allowed_origins WHERE workspace_id = $1 AND origin = $2")
+            .bind(workspace.as_str())
+            .bind(origin)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Whether any workspace lets `origin` frame the modal (checked before a token is known).
     pub async fn origin_allowed_anywhere(&self, origin: &str) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT 1 AS found FROM allowed_origins WHERE origin = $1 LIMIT 1")

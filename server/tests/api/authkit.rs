@@ -62,7 +62,11 @@ async fn rejects_a_revoked_secret_key(app: TestApp) {
     use portico::clock::Clock;
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
     let keys = app.store.list_secret_keys(&scope).await.unwrap();
-    assert!(app.store.revoke_secret_key(&scope, &keys[0].id, app.clock.now_ms()).await.unwrap());
+    let by = portico::events::Actor::CommandLine;
+    let entropy = &portico::clock::OsEntropy;
+    assert!(portico::workspaces::keys::revoke(&app.store, entropy, app.clock.now_ms(), &scope, &keys[0].id, by)
+        .await
+        .unwrap());
     let response = app
         .post("/v1/authkit/token")
         .header("x-portico-secret", &app.workspace.test_key)

@@ -31,7 +31,10 @@ async fn a_key_revoked_elsewhere_stops_working_within_the_ttl(app: TestApp) {
     // Another process (the CLI, another replica) revokes it in the database.
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
     let id = app.store.list_secret_keys(&scope).await.unwrap()[0].id.clone();
-    app.store.revoke_secret_key(&scope, &id, app.clock.now_ms()).await.unwrap();
+    let by = portico::events::Actor::CommandLine;
+    portico::workspaces::keys::revoke(&app.store, &portico::clock::OsEntropy, app.clock.now_ms(), &scope, &id, by)
+        .await
+        .unwrap();
     app.clock.advance_ms(app.config.cache_ttl.as_millis() as i64);
     assert_error(me(&app, &secret, &key).await, StatusCode::UNAUTHORIZED, ErrorCode::InvalidSecretKey).await;
 }
@@ -44,7 +47,8 @@ async fn a_key_revoked_here_stops_at_once(app: TestApp) {
     let scope = app.workspace.scope(portico::tenancy::Environment::Test);
     let id = app.store.list_secret_keys(&scope).await.unwrap()[0].id.clone();
     // Revoked through a server's own state: that server refuses the key immediately.
-    assert!(portico::keys::revoke_secret_key(&replica.state, &scope, &id).await.unwrap());
+    let by = portico::events::Actor::CommandLine;
+    assert!(portico::workspaces::keys::revoke_now(&replica.state, &scope, &id, by).await.unwrap());
     let refused = app
         .client
         .get(format!("{}/v1/passthrough/me", replica.url))

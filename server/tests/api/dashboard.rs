@@ -21,15 +21,15 @@ on_both_backends!(
     the_oauth_client_secret_never_comes_back,
 );
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
-struct Operator {
-    email: String,
-    cookie: String,
-    csrf: String,
+pub(crate) struct Operator {
+    pub(crate) email: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
-async fn make_operator(app: &TestApp, email: &str) -> String {
+pub(crate) async fn make_operator(app: &TestApp, email: &str) -> String {
     let email = Email::parse(email).unwrap();
     let member_of = Some((&app.workspace.id, Role::Owner));
     let row = create_operator(&app.store, &portico::clock::OsEntropy, app.clock.now(), &email, PASSWORD, member_of)
@@ -58,7 +58,7 @@ async fn post_sign_in(app: &TestApp, email: &str, password: &str, origin: &str) 
         .unwrap()
 }
 
-async fn sign_in(app: &TestApp, email: &str) -> Operator {
+pub(crate) async fn sign_in(app: &TestApp, email: &str) -> Operator {
     let response = post_sign_in(app, email, PASSWORD, &app.url).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/");
@@ -69,7 +69,13 @@ async fn sign_in(app: &TestApp, email: &str) -> Operator {
     Operator { email: email.to_string(), cookie: cookie.clone(), csrf: sessions::csrf_token(token) }
 }
 
-async fn call(app: &TestApp, op: &Operator, endpoint: &str, body: Value, origin: Option<&str>) -> (StatusCode, Value) {
+pub(crate) async fn call(
+    app: &TestApp,
+    op: &Operator,
+    endpoint: &str,
+    body: Value,
+    origin: Option<&str>,
+) -> (StatusCode, Value) {
     let mut request = app
         .post(&format!("/dashboard/api/{endpoint}"))
         .header("cookie", &op.cookie)
@@ -193,12 +199,34 @@ async fn an_expired_session_goes_to_the_sign_in_page(app: TestApp) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
-/// The arguments each workspace server function is called with, for `workspace`.
-fn workspace_calls(csrf: &str, workspace: &str) -> Vec<(&'static str, Value)> {
+/// Real things of a workspace for the server functions that name one.
+pub(crate) struct Targets {
+    key_id: String,
+    connection_id: String,
+    origin: String,
+}
+
+/// A key, a connection and an origin of `workspace`.
+pub(crate) async fn targets(app: &TestApp, workspace: &crate::helpers::Workspace) -> Targets {
+    let scope = workspace.scope(portico::tenancy::Environment::Test);
+    let key_id = app.store.list_secret_keys(&scope).await.unwrap()[0].id.clone();
+    let connection_id = app.connect_mock(&workspace.test_key, "walked-user").await.id;
+    Targets { key_id, connection_id, origin: crate::helpers::HOST_ORIGIN.to_string() }
+}
+
+/// The arguments each workspace server function is called with, for `workspace`: reads first,
+/// then changes (the revocation and deletion last).
+fn workspace_calls(csrf: &str, workspace: &str, t: &Targets) -> Vec<(&'static str, Value)> {
     let base = json!({"csrf": csrf, "workspace": workspace, "environment": "test"});
     let with = |extra: Value| {
         let mut v = base.clone();
         v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    };
+    let no_env = json!({"csrf": csrf, "workspace": workspace});
+    let with_origin = |origin: &str| {
+        let mut v = no_env.clone();
+        v.as_object_mut().unwrap().insert("origin".into(), json!(origin));
         v
     };
     vec![
@@ -210,6 +238,16 @@ fn workspace_calls(csrf: &str, workspace: &str) -> Vec<(&'static str, Value)> {
             with(json!({"platform": "mock-oauth", "input": {"client_id": "x", "client_secret": "y", "scopes": []}})),
         ),
         ("recent_changes", base.clone()),
+        ("list_keys", with(json!({"page": 1}))),
+        ("list_origins", no_env.clone()),
+        ("list_events", with(json!({"query": {"name": "", "before": null, "connection_id": ""}}))),
+        ("list_connections", with(json!({"query": {"identity": "", "platform": "", "status": "", "page": 1}}))),
+        ("get_connection", with(json!({"id": t.connection_id}))),
+        ("create_key", with(json!({"label": "walk"}))),
+        ("add_origin", with_origin("https://walked.example")),
+        ("revoke_key", with(json!({"id": t.key_id}))),
+        ("remove_origin", with_origin(&t.origin)),
+        ("delete_connection", with(json!({"id": t.connection_id}))),
     ]
 }
 
@@ -217,7 +255,8 @@ async fn every_server_function_is_404_for_a_stranger_workspace(app: TestApp) {
     make_operator(&app, "ada@example.com").await;
     let op = sign_in(&app, "ada@example.com").await;
     let stranger = app.new_workspace("Stranger").await;
-    let calls = workspace_calls(&op.csrf, stranger.id.as_str());
+    let theirs = targets(&app, &stranger).await;
+    let calls = workspace_calls(&op.csrf, stranger.id.as_str(), &theirs);
     // Every endpoint is walked, except the two that name no workspace.
     let mut walked: Vec<&str> = calls.iter().map(|(e, _)| *e).chain(["whoami", "list_platforms"]).collect();
     let mut all = portico_app::api::ENDPOINTS.to_vec();
@@ -229,16 +268,22 @@ async fn every_server_function_is_404_for_a_stranger_workspace(app: TestApp) {
         assert_eq!(status, StatusCode::NOT_FOUND, "{endpoint}: {answer}");
         assert_eq!(answer, json!("NotFound"), "{endpoint}");
     }
-    // Nothing changed in the stranger's workspace.
+    // Nothing changed in the stranger's workspace: its key works, its connection and origin stay.
     let scope = stranger.scope(portico::tenancy::Environment::Test);
     assert!(app.store.integration_enabled(&scope, "mock").await.unwrap());
     assert!(app.store.find_oauth_app(&scope, "mock-oauth").await.unwrap().is_none());
+    assert_eq!(app.list_connections(&stranger.test_key, "").await.total, 1);
+    assert!(app.store.find_connection(&scope, &theirs.connection_id).await.unwrap().is_some());
+    assert_eq!(app.store.allowed_origins(&stranger.id).await.unwrap(), vec![theirs.origin.clone()]);
+    let keys = app.store.list_secret_keys(&scope).await.unwrap();
+    assert!(keys.len() == 1 && keys[0].revoked_at.is_none(), "no key created or revoked there: {keys:?}");
     // A made-up id is the same 404.
-    let (status, _) =
-        call(&app, &op, "get_integrations", workspace_calls(&op.csrf, "ws_nope")[0].1.clone(), Some(&app.url)).await;
+    let made_up = workspace_calls(&op.csrf, "ws_nope", &theirs)[0].1.clone();
+    let (status, _) = call(&app, &op, "get_integrations", made_up, Some(&app.url)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // The operator's own workspace answers every one.
-    for (endpoint, body) in workspace_calls(&op.csrf, app.workspace.id.as_str()) {
+    let ours = targets(&app, &app.workspace).await;
+    for (endpoint, body) in workspace_calls(&op.csrf, app.workspace.id.as_str(), &ours) {
         let (status, answer) = call(&app, &op, endpoint, body, Some(&app.url)).await;
         assert_eq!(status, StatusCode::OK, "{endpoint}: {answer}");
     }
@@ -289,7 +334,8 @@ async fn the_oauth_client_secret_never_comes_back(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{kept}");
     assert_eq!(kept["secret_hint"], "4f2a");
     let mut answers = vec![saved.to_string(), kept.to_string()];
-    for (endpoint, body) in workspace_calls(&op.csrf, &ws) {
+    let ours = targets(&app, &app.workspace).await;
+    for (endpoint, body) in workspace_calls(&op.csrf, &ws, &ours) {
         if endpoint != "put_oauth_app" && endpoint != "set_enabled" {
             answers.push(call(&app, &op, endpoint, body, Some(&app.url)).await.1.to_string());
         }

@@ -11,6 +11,7 @@ mod caching;
 mod catalog;
 mod connections;
 mod dashboard;
+mod dashboard_pages;
 mod isolation;
 mod limits;
 mod oauth;

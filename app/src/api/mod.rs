@@ -6,6 +6,16 @@
 //! function about a workspace takes its id and resolves it, on the server, to a checked handle:
 //! a workspace the operator is not a member of is `NotFound`.
 
+mod connections;
+mod events;
+mod keys;
+mod origins;
+
+pub use connections::*;
+pub use events::*;
+pub use keys::*;
+pub use origins::*;
+
 use leptos::prelude::*;
 use leptos::server_fn::codec::{Json, JsonEncoding};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -152,6 +162,26 @@ pub trait DashboardBackend: Send + Sync + 'static {
         input: OAuthAppInput,
     ) -> BoxFuture<'_, OAuthAppDetail>;
     fn recent_changes(&self, workspace: String, environment: Environment) -> BoxFuture<'_, Vec<Change>>;
+    fn list_keys(&self, workspace: String, environment: Environment, page: i64) -> BoxFuture<'_, KeyPage>;
+    fn create_key(&self, workspace: String, environment: Environment, label: String) -> BoxFuture<'_, CreatedKey>;
+    fn revoke_key(&self, workspace: String, environment: Environment, id: String) -> BoxFuture<'_, ()>;
+    fn list_origins(&self, workspace: String) -> BoxFuture<'_, OriginList>;
+    fn add_origin(&self, workspace: String, origin: String) -> BoxFuture<'_, OriginList>;
+    fn remove_origin(&self, workspace: String, origin: String) -> BoxFuture<'_, OriginList>;
+    fn list_events(&self, workspace: String, environment: Environment, query: EventQuery) -> BoxFuture<'_, EventRows>;
+    fn list_connections(
+        &self,
+        workspace: String,
+        environment: Environment,
+        query: ConnectionQuery,
+    ) -> BoxFuture<'_, ConnectionRows>;
+    fn connection_detail(
+        &self,
+        workspace: String,
+        environment: Environment,
+        id: String,
+    ) -> BoxFuture<'_, ConnectionDetail>;
+    fn delete_connection(&self, workspace: String, environment: Environment, id: String) -> BoxFuture<'_, ()>;
 }
 
 #[cfg(feature = "ssr")]
@@ -247,5 +277,22 @@ pub async fn recent_changes(
 pub const CSRF_EXEMPT: &[&str] = &["whoami"];
 
 /// Every server function's endpoint, for the tests that walk them all.
-pub const ENDPOINTS: &[&str] =
-    &["whoami", "list_platforms", "get_integrations", "set_enabled", "oauth_app", "put_oauth_app", "recent_changes"];
+pub const ENDPOINTS: &[&str] = &[
+    "whoami",
+    "list_platforms",
+    "get_integrations",
+    "set_enabled",
+    "oauth_app",
+    "put_oauth_app",
+    "recent_changes",
+    "list_keys",
+    "create_key",
+    "revoke_key",
+    "list_origins",
+    "add_origin",
+    "remove_origin",
+    "list_events",
+    "list_connections",
+    "get_connection",
+    "delete_connection",
+];

@@ -1,11 +1,14 @@
-//! Creating workspaces: the operator's first step (CLI now, dashboard later). A workspace starts
-//! with one secret key per environment, shown once.
+//! Workspace administration: creating a workspace (the operator's first step; it starts with one
+//! secret key per environment, shown once), its secret keys ([`keys`]) and its allowed origins
+//! ([`origins`]), for the CLI, the demo and the dashboard alike.
+
+pub mod keys;
+pub mod origins;
 
 use serde::Serialize;
 
 use crate::clock::Entropy;
-use crate::config::parse_origin;
-use crate::keys::create_secret_key_in;
+use crate::events::Actor;
 use crate::store::{Store, StoreError};
 use crate::tenancy::{Environment, Scope, WorkspaceId};
 
@@ -30,10 +33,7 @@ pub enum WorkspaceError {
 }
 
 pub fn parse_origins(origins: &[String]) -> Result<Vec<String>, WorkspaceError> {
-    origins
-        .iter()
-        .map(|o| parse_origin("allowed origin", o).map_err(|e| WorkspaceError::BadOrigin(e.to_string())))
-        .collect()
+    origins.iter().map(|o| origins::parse(o).map_err(WorkspaceError::BadOrigin)).collect()
 }
 
 pub async fn create_workspace(
@@ -53,9 +53,10 @@ pub async fn create_workspace(
     for origin in &origins {
         store.add_allowed_origin(&id, origin).await?;
     }
-    let scope = |environment| Scope { workspace_id: id.clone(), environment };
-    let test = create_secret_key_in(store, entropy, now, &scope(Environment::Test), Some("initial")).await?;
-    let live = create_secret_key_in(store, entropy, now, &scope(Environment::Live), Some("initial")).await?;
+    let test_scope = Scope { workspace_id: id.clone(), environment: Environment::Test };
+    let live_scope = Scope { workspace_id: id.clone(), environment: Environment::Live };
+    let test = keys::create(store, entropy, now, &test_scope, Some("initial"), Actor::CommandLine).await?;
+    let live = keys::create(store, entropy, now, &live_scope, Some("initial"), Actor::CommandLine).await?;
     Ok(CreatedWorkspace {
         workspace_id: id.to_string(),
         name: name.to_string(),
