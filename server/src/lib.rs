@@ -20,6 +20,7 @@ pub mod digest;
 pub mod error;
 pub mod events;
 pub mod form;
+pub mod i18n;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;
