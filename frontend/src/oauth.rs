@@ -104,7 +104,7 @@ fn failure_from(error: Option<ErrorDetail>, name: &str) -> Failure {
 }
 
 /// A timer as a future, so a polling loop reads top to bottom (no extra crate for one timeout).
-struct Sleep(Rc<RefCell<(bool, Option<Waker>)>>);
+pub(crate) struct Sleep(Rc<RefCell<(bool, Option<Waker>)>>);
 
 impl Future for Sleep {
     type Output = ();
