@@ -31,6 +31,8 @@ thread_local! {
     static ERRORS: RefCell<JsValue> = const { RefCell::new(JsValue::UNDEFINED) };
     /// The language asked for, and whether its words are still on the way.
     static WANTED: Cell<&'static str> = const { Cell::new(locale::DEFAULT) };
+    /// The language whose words are in.
+    static SHOWN: Cell<&'static str> = const { Cell::new(locale::DEFAULT) };
     static LOADING: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -141,18 +143,31 @@ fn set_document_language(language: &str) {
     }
 }
 
-/// Starts fetching `language`'s words (nothing to do if it is already the one asked for);
-/// `shown` is set to the language once its words are in.
-pub fn switch(language: &'static str, shown: RwSignal<&'static str>) {
-    if WANTED.get() == language && (LOADING.get() || shown.get_untracked() == language) {
-        return;
+/// Marks `language` as the one whose words are in, for the page and the screens (`shown` is set
+/// to it: a `String` signal like the search box's, not one more signal type in the WASM).
+fn now_showing(language: &'static str, shown: RwSignal<String>) {
+    SHOWN.set(language);
+    set_document_language(language);
+    shown.set(language.to_string());
+}
+
+/// Starts fetching `language`'s words (nothing to do if it is already the one asked for).
+pub fn switch(language: &'static str, shown: RwSignal<String>) {
+    if WANTED.get() == language {
+        if LOADING.get() {
+            return;
+        }
+        if SHOWN.get() == language {
+            set_document_language(language);
+            return;
+        }
     }
     WANTED.set(language);
     ERRORS.set(JsValue::UNDEFINED);
     let Some(url) = table_url("data-messages", language).filter(|_| language != locale::DEFAULT) else {
+        LOADING.set(false);
         MESSAGES.set(JsValue::UNDEFINED);
-        set_document_language(locale::DEFAULT);
-        shown.set(locale::DEFAULT);
+        now_showing(locale::DEFAULT, shown);
         return;
     };
     LOADING.set(true);
@@ -164,9 +179,7 @@ pub fn switch(language: &'static str, shown: RwSignal<&'static str>) {
         LOADING.set(false);
         let found = table.is_some();
         MESSAGES.set(table.unwrap_or(JsValue::UNDEFINED));
-        let now = if found { language } else { locale::DEFAULT };
-        set_document_language(now);
-        shown.set(now);
+        now_showing(if found { language } else { locale::DEFAULT }, shown);
     });
 }
 
@@ -180,9 +193,10 @@ pub async fn ready() {
     }
 }
 
-/// Fetches the error wordings of `language` (the one shown), after the first screen: they are not
+/// Fetches the error wordings of the language shown, after the first screen: they are not
 /// needed before it. English too: the server's errors have their own wording there.
-pub async fn load_errors(language: &'static str) {
+pub async fn load_errors() {
+    let language = SHOWN.get();
     if ERRORS.with_borrow(JsValue::is_object) {
         return;
     }

@@ -85,7 +85,7 @@ struct Modal {
     /// The loader has shown the frame (always, on the hosted page): screens take focus.
     shown: StoredValue<bool>,
     /// The language whose words are in ([`i18n`]); the screens are drawn again when it changes.
-    language: RwSignal<&'static str>,
+    language: RwSignal<String>,
 }
 
 impl Modal {
@@ -114,7 +114,7 @@ impl Modal {
         let modal = *self;
         spawn_local(async move {
             i18n::ready().await;
-            i18n::load_errors(modal.language.get_untracked()).await;
+            i18n::load_errors().await;
             modal.fail(failure);
         });
     }
@@ -151,7 +151,7 @@ impl Modal {
                         (None, None) => modal.screen.set(Screen::List),
                     }
                     // The error wordings are not needed before the first screen.
-                    spawn_local(i18n::load_errors(modal.language.get_untracked()));
+                    spawn_local(i18n::load_errors());
                 }
                 Err(failure) => modal.fail_when_ready(failure),
             }
@@ -205,7 +205,7 @@ fn App() -> impl IntoView {
         options: StoredValue::new(SessionOptions::default()),
         oauth: StoredValue::new_local(oauth::Flow::default()),
         shown: StoredValue::new(mode == Mode::Page),
-        language: RwSignal::new(portico_wire::locale::DEFAULT),
+        language: RwSignal::new(portico_wire::locale::DEFAULT.to_string()),
     };
     i18n::switch(i18n::choose(query_param("locale").as_deref()), modal.language);
     // Each new screen puts focus on its first control, once it is on the page.
