@@ -70,7 +70,10 @@ async fn decode<T>(response: Response, read: fn(&JsValue) -> Option<T>) -> Resul
     match body.as_ref().and_then(js::error_body) {
         Some(error) => Err(Failure::new(error.code, &error.message)),
         // `onError` gets the status; the user reads the code's wording.
-        None => Err(Failure::new(ErrorCode::ServerError, &format!("The server answered with an error (HTTP {status}). Try again in a moment."))),
+        None => Err(Failure::new(
+            ErrorCode::ServerError,
+            &format!("The server answered with an error (HTTP {status}). Try again in a moment."),
+        )),
     }
 }
 

@@ -501,7 +501,6 @@ fn list_view(modal: Modal) -> impl IntoView {
     }
 }
 
-
 fn connected_view(modal: Modal, connection: ConnectionView, name: String) -> impl IntoView {
     view! {
         <div class="pm-center pm-success" data-testid="success" data-connection-key=connection.key.clone()>

@@ -23,8 +23,9 @@ const SOURCES: [(&str, &str); 5] = [
 ];
 
 /// The parsed tables (a table that does not parse is empty, and the tests fail).
-static TABLES: LazyLock<Vec<(&'static str, Table)>> =
-    LazyLock::new(|| SOURCES.iter().map(|(lang, text)| (*lang, serde_json::from_str(text).unwrap_or_default())).collect());
+static TABLES: LazyLock<Vec<(&'static str, Table)>> = LazyLock::new(|| {
+    SOURCES.iter().map(|(lang, text)| (*lang, serde_json::from_str(text).unwrap_or_default())).collect()
+});
 
 fn table(language: &str) -> Option<&'static Table> {
     TABLES.iter().find(|(l, _)| *l == language).map(|(_, t)| t)
@@ -138,8 +139,10 @@ mod tests {
     /// Every message key written in the modal's code (a string literal shaped like one) exists.
     #[test]
     fn every_key_the_modal_uses_exists() {
-        const SECTIONS: [&str; 12] =
-            ["dialog", "busy", "failed", "closed", "list", "badge", "nav", "platform", "form", "success", "oauth", "error"];
+        const SECTIONS: [&str; 12] = [
+            "dialog", "busy", "failed", "closed", "list", "badge", "nav", "platform", "form", "success", "oauth",
+            "error",
+        ];
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/src");
         let mut used = 0;
         for entry in std::fs::read_dir(&dir).expect("frontend/src").flatten() {
@@ -151,7 +154,11 @@ mod tests {
                     && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
                 if is_key {
                     used += 1;
-                    assert!(english().contains_key(literal), "{}: `{literal}` is not in i18n/en.json", entry.path().display());
+                    assert!(
+                        english().contains_key(literal),
+                        "{}: `{literal}` is not in i18n/en.json",
+                        entry.path().display()
+                    );
                 }
             }
         }
