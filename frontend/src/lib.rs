@@ -109,13 +109,17 @@ impl Modal {
         }
     }
 
-    /// Shows `failure` once the words to say it in are in.
-    fn fail_when_ready(&self, failure: Failure) {
+    /// Shows `failure` once the words to say it in are in; `report`: tell the host too.
+    fn fail_when_ready(&self, failure: Failure, report: bool) {
         let modal = *self;
         spawn_local(async move {
             i18n::ready().await;
             i18n::load_errors().await;
-            modal.fail(failure);
+            if report {
+                modal.fail(failure);
+            } else {
+                modal.screen.set(Screen::Failed(failure));
+            }
         });
     }
 
@@ -153,7 +157,7 @@ impl Modal {
                     // The error wordings are not needed before the first screen.
                     spawn_local(i18n::load_errors());
                 }
-                Err(failure) => modal.fail_when_ready(failure),
+                Err(failure) => modal.fail_when_ready(failure, true),
             }
         });
     }
@@ -240,7 +244,7 @@ fn App() -> impl IntoView {
                     ToModal::SessionError { code, message } => {
                         // The loader already reported this to the host; only show it.
                         modal.screen.set(Screen::Loading);
-                        modal.fail_when_ready(Failure::new(code, &message));
+                        modal.fail_when_ready(Failure::new(code, &message), false);
                     }
                     ToModal::Reset => {
                         modal.shown.set_value(false);
@@ -261,7 +265,7 @@ fn App() -> impl IntoView {
             spawn_local(async move {
                 match api::exchange_link(link.as_deref().unwrap_or_default()).await {
                     Ok(token) => modal.start(Api { token, parent_origin: None }, query_param("integration"), None),
-                    Err(failure) => modal.fail_when_ready(failure),
+                    Err(failure) => modal.fail_when_ready(failure, true),
                 }
             });
         }
