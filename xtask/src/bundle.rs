@@ -13,7 +13,9 @@ use crate::{root, Result};
 pub const MODAL_BUDGET: u64 = 80 * 1024;
 /// What `cargo xtask test` holds the bundle to until it fits the budget: the figure measured
 /// when the check was added, rounded up, so it can only shrink. Lower it as the bundle shrinks.
-pub const MODAL_CEILING: u64 = 150 * 1024;
+/// Raised once, from 150 KiB, by the languages (docs/BENCHMARKS.md): the first load now counts a
+/// non-English page's table of words (2 KB) and the WASM its English words and their code (6 KB).
+pub const MODAL_CEILING: u64 = 155 * 1024;
 
 const STEM_JS: &str = "portico_modal";
 const STEM_WASM: &str = "portico_modal_bg";
