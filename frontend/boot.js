@@ -1,6 +1,15 @@
 // Starts the modal's WASM bundle, whose content-hashed file names the page carries; if it cannot
-// load, says so in words instead of spinning forever.
+// load, says so in words (the page's language, written into the page by the server) instead of
+// spinning forever.
 const files = document.body.dataset;
+
+function paragraph(text, strong) {
+  const p = document.createElement("p");
+  const inner = strong ? document.createElement("strong") : p;
+  inner.textContent = text;
+  if (strong) p.append(inner);
+  return p;
+}
 
 import(files.js)
   .then((bundle) => bundle.default({ module_or_path: files.wasm }))
@@ -8,11 +17,14 @@ import(files.js)
     console.error("Portico modal failed to start", error);
     const root = document.getElementById("portico-root");
     if (root) {
-      root.innerHTML =
-        '<div class="pm-backdrop"><div class="pm-dialog pm-center" role="alert">' +
-        "<p><strong>The connect window could not load.</strong></p>" +
-        "<p>Reload the page and try again. If this keeps happening, the site's Portico server is missing its modal files.</p>" +
-        "</div></div>";
+      const backdrop = document.createElement("div");
+      backdrop.className = "pm-backdrop";
+      const dialog = document.createElement("div");
+      dialog.className = "pm-dialog pm-center";
+      dialog.setAttribute("role", "alert");
+      dialog.append(paragraph(files.failedTitle, true), paragraph(files.failedText, false));
+      backdrop.append(dialog);
+      root.replaceChildren(backdrop);
     }
     const parent = new URLSearchParams(location.search).get("parent");
     if (parent && window.parent !== window) {

@@ -153,7 +153,10 @@
     function mount() {
       if (frame || destroyed) return;
       frame = document.createElement("iframe");
-      frame.src = PORTICO_ORIGIN + "/modal?parent=" + encodeURIComponent(location.origin);
+      // The locale goes in the address too, so the page comes in that language and its words are
+      // fetched while the modal preloads (it is sent again with the session).
+      frame.src = PORTICO_ORIGIN + "/modal?parent=" + encodeURIComponent(location.origin) +
+        (options.locale ? "&locale=" + encodeURIComponent(String(options.locale)) : "");
       frame.title = "Connect an integration";
       frame.setAttribute("aria-hidden", "true");
       frame.setAttribute("data-portico-modal", "");

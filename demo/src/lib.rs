@@ -262,8 +262,12 @@ the secret key and never sees the credentials its users connect.</p>
     }
   }
 
+  // `?locale=fr` (or `?theme=dark`) on this page is passed to the modal, to try its languages.
+  const pageParams = new URLSearchParams(location.search);
   const kit = Portico.create({
     tokenUrl: "/api/portico-token" + q,
+    locale: pageParams.get("locale") || undefined,
+    theme: pageParams.get("theme") || undefined,
     onSuccess(connection) {
       status.className = "";
       status.textContent = "Connected " + connection.platform + ": " + connection.key;

@@ -9,16 +9,33 @@ use wasm_bindgen::JsValue;
 
 use crate::js;
 
-/// A failed call, with a code for `onError` and a sentence for the user.
+/// A failed call: a code for `onError` and for the wording the user reads (translated, see
+/// [`crate::i18n::failure_text`]), the server's own sentence (English; also for `onError`), and
+/// the platform it was about when the modal knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub code: ErrorCode,
     pub message: String,
+    pub platform: Option<String>,
 }
 
 impl Failure {
     pub fn new(code: ErrorCode, message: &str) -> Self {
-        Failure { code, message: message.to_string() }
+        Failure { code, message: message.to_string(), platform: None }
+    }
+
+    /// One of the modal's own failures, with its English wording for `onError`.
+    pub fn local(code: ErrorCode) -> Self {
+        Failure::new(code, &crate::i18n::english_error(code))
+    }
+
+    /// The failure about `platform` (its name fills the wording's `{platform}`).
+    pub fn about(mut self, platform: &str) -> Self {
+        if self.platform.is_none() {
+            self.message = crate::i18n::fill(self.message, &[("platform", platform)]);
+            self.platform = Some(platform.to_string());
+        }
+        self
     }
 
     /// The session token is no longer usable: nothing on this screen can work any more.
@@ -32,10 +49,7 @@ impl Failure {
     }
 
     pub(crate) fn network() -> Self {
-        Failure::new(
-            ErrorCode::NetworkError,
-            "We could not reach the server. Check your internet connection and try again.",
-        )
+        Failure::local(ErrorCode::NetworkError)
     }
 }
 
@@ -51,16 +65,15 @@ async fn decode<T>(response: Response, read: fn(&JsValue) -> Option<T>) -> Resul
     let status = response.status();
     let body = response.text().await.ok().and_then(|t| js::parse(&t));
     if response.ok() {
-        return body.as_ref().and_then(read).ok_or_else(|| {
-            Failure::new(ErrorCode::BadResponse, "The server sent an answer we could not read. Try again.")
-        });
+        return body.as_ref().and_then(read).ok_or_else(|| Failure::local(ErrorCode::BadResponse));
     }
     match body.as_ref().and_then(js::error_body) {
-        Some(error) => Err(Failure { code: error.code, message: error.message }),
-        None => Err(Failure {
-            code: ErrorCode::ServerError,
-            message: format!("The server answered with an error (HTTP {status}). Try again in a moment."),
-        }),
+        Some(error) => Err(Failure::new(error.code, &error.message)),
+        // `onError` gets the status; the user reads the code's wording.
+        None => Err(Failure::new(
+            ErrorCode::ServerError,
+            &format!("The server answered with an error (HTTP {status}). Try again in a moment."),
+        )),
     }
 }
 
@@ -69,7 +82,7 @@ async fn send_json(request: RequestBuilder, body: String) -> Result<Response, Fa
     let request = request
         .header("content-type", "application/json")
         .body(body)
-        .map_err(|_| Failure::new(ErrorCode::BadRequest, "The request could not be sent."))?;
+        .map_err(|_| Failure::local(ErrorCode::BadRequest))?;
     request.send().await.map_err(|_| Failure::network())
 }
 

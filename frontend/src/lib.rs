@@ -10,26 +10,28 @@
 
 mod api;
 mod bridge;
+mod form;
+mod i18n;
 mod js;
 mod keys;
 mod logo;
 mod oauth;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use portico_wire::message::ToModal;
 use portico_wire::{
-    AuthKind, AuthWindow, ConnectionStatus, ConnectionView, CreateConnectionRequest, ErrorCode, FormField,
-    IntegrationCard, SessionView, Theme,
+    AuthKind, AuthWindow, ConnectionStatus, ConnectionView, ErrorCode, IntegrationCard, SessionView, Theme,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api::{Api, Failure};
 use crate::bridge::Bridge;
+use crate::i18n::{t, tf, tp};
 use crate::oauth::OAuthStage;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +84,8 @@ struct Modal {
     oauth: StoredValue<oauth::Flow, LocalStorage>,
     /// The loader has shown the frame (always, on the hosted page): screens take focus.
     shown: StoredValue<bool>,
+    /// The language whose words are in ([`i18n`]); the screens are drawn again when it changes.
+    language: RwSignal<String>,
 }
 
 impl Modal {
@@ -103,6 +107,20 @@ impl Modal {
             }
             Mode::Page => self.screen.set(Screen::Closed),
         }
+    }
+
+    /// Shows `failure` once the words to say it in are in; `report`: tell the host too.
+    fn fail_when_ready(&self, failure: Failure, report: bool) {
+        let modal = *self;
+        spawn_local(async move {
+            i18n::ready().await;
+            i18n::load_errors().await;
+            if report {
+                modal.fail(failure);
+            } else {
+                modal.screen.set(Screen::Failed(failure));
+            }
+        });
     }
 
     /// The screen for one integration: its form, or its sign-in.
@@ -128,6 +146,7 @@ impl Modal {
                     let preselected = selected
                         .as_deref()
                         .and_then(|slug| session.integrations.iter().find(|c| c.platform == slug).cloned());
+                    i18n::ready().await;
                     modal.session.set(Some(session));
                     modal.bridge.with_value(|b| b.event("opened", &[]));
                     match (resume, preselected) {
@@ -135,8 +154,10 @@ impl Modal {
                         (None, Some(card)) => modal.open_card(card),
                         (None, None) => modal.screen.set(Screen::List),
                     }
+                    // The error wordings are not needed before the first screen.
+                    spawn_local(i18n::load_errors());
                 }
-                Err(failure) => modal.fail(failure),
+                Err(failure) => modal.fail_when_ready(failure, true),
             }
         });
     }
@@ -188,7 +209,9 @@ fn App() -> impl IntoView {
         options: StoredValue::new(SessionOptions::default()),
         oauth: StoredValue::new_local(oauth::Flow::default()),
         shown: StoredValue::new(mode == Mode::Page),
+        language: RwSignal::new(portico_wire::locale::DEFAULT.to_string()),
     };
+    i18n::switch(i18n::choose(query_param("locale").as_deref()), modal.language);
     // Each new screen puts focus on its first control, once it is on the page.
     Effect::new(move |_| {
         modal.screen.track();
@@ -200,16 +223,16 @@ fn App() -> impl IntoView {
     match mode {
         Mode::Embedded => {
             if parent_origin.is_none() {
-                modal.screen.set(Screen::Failed(Failure::new(
-                    ErrorCode::ModalMisconfigured,
-                    "This window must be opened by a page that embeds Portico.",
-                )));
+                modal.screen.set(Screen::Failed(Failure::local(ErrorCode::ModalMisconfigured)));
             }
             modal.bridge.with_value(|bridge| {
                 let origin = parent_origin.clone();
                 bridge.listen(move |msg: ToModal| match msg {
                     ToModal::Session { token, options } => {
                         set_theme(options.theme.unwrap_or_default());
+                        if let Some(locale) = options.locale.as_deref() {
+                            i18n::switch(i18n::choose(Some(locale)), modal.language);
+                        }
                         modal.options.set_value(SessionOptions {
                             redirect: options.auth_window == AuthWindow::Redirect,
                             return_to: options.return_to,
@@ -220,7 +243,8 @@ fn App() -> impl IntoView {
                     }
                     ToModal::SessionError { code, message } => {
                         // The loader already reported this to the host; only show it.
-                        modal.screen.set(Screen::Failed(Failure::new(code, &message)));
+                        modal.screen.set(Screen::Loading);
+                        modal.fail_when_ready(Failure::new(code, &message), false);
                     }
                     ToModal::Reset => {
                         modal.shown.set_value(false);
@@ -241,7 +265,7 @@ fn App() -> impl IntoView {
             spawn_local(async move {
                 match api::exchange_link(link.as_deref().unwrap_or_default()).await {
                     Ok(token) => modal.start(Api { token, parent_origin: None }, query_param("integration"), None),
-                    Err(failure) => modal.fail(failure),
+                    Err(failure) => modal.fail_when_ready(failure, true),
                 }
             });
         }
@@ -258,74 +282,85 @@ fn App() -> impl IntoView {
         }
     });
 
-    let subtitle =
-        move || modal.session.with(|s| s.as_ref().map(|s| format!("for {}", s.workspace_name))).unwrap_or_default();
+    let subtitle = move || {
+        modal.language.track();
+        let workspace = modal.session.with(|s| s.as_ref().map(|s| s.workspace_name.clone()));
+        workspace.map(|w| tf("dialog.subtitle", &[("workspace", &w)])).unwrap_or_default()
+    };
+    let text = move |key: &'static str| {
+        move || {
+            modal.language.track();
+            t(key)
+        }
+    };
     view! {
         <div class="pm-backdrop">
             <div class="pm-dialog" role="dialog" aria-modal="true" aria-labelledby="pm-title">
                 <header class="pm-header">
                     <div>
-                        <h1 id="pm-title">"Connect an integration"</h1>
+                        <h1 id="pm-title">{text("dialog.title")}</h1>
                         <p class="pm-subtitle">{subtitle}</p>
                     </div>
                     <Show when=move || !matches!(modal.screen.get(), Screen::Closed)>
-                        <button class="pm-close" aria-label="Close" data-testid="close" on:click=move |_| modal.close()>
+                        <button class="pm-close" aria-label=text("dialog.close") data-testid="close" on:click=move |_| modal.close()>
                             "×"
                         </button>
                     </Show>
                 </header>
                 <div class="pm-body">{move || screen_view(modal)}</div>
-                <footer class="pm-footer">"Secured by Portico · credentials are encrypted and never shared with this app"</footer>
+                <footer class="pm-footer">{text("dialog.footer")}</footer>
             </div>
         </div>
     }
 }
 
 fn screen_view(modal: Modal) -> AnyView {
+    modal.language.track();
     match modal.screen.get() {
-        Screen::WaitingForSession => busy("Starting a secure session…").into_any(),
-        Screen::Loading => busy("Loading integrations…").into_any(),
+        Screen::WaitingForSession => busy("busy.starting").into_any(),
+        Screen::Loading => busy("busy.loading").into_any(),
         Screen::List => list_view(modal).into_any(),
-        Screen::Form(card) => form_view(modal, card).into_any(),
+        Screen::Form(card) => form::form_view(modal, card).into_any(),
         Screen::OAuth { card, reconnect, stage } => oauth::oauth_view(modal, card, reconnect, stage),
-        Screen::Resuming => busy("Finishing your sign-in…").into_any(),
+        Screen::Resuming => busy("busy.resuming").into_any(),
         Screen::Connected { connection, name } => connected_view(modal, connection, name).into_any(),
         Screen::Failed(failure) => view! {
             <div class="pm-center pm-failed" role="alert" data-testid="fatal-error" data-code=failure.code.as_str()>
                 <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
-                <h2>"We couldn't continue"</h2>
-                <p>{failure.message.clone()}</p>
-                <button class="pm-primary" on:click=move |_| modal.close()>"Close"</button>
+                <h2>{t("failed.title")}</h2>
+                <p>{i18n::failure_text(&failure)}</p>
+                <button class="pm-primary" on:click=move |_| modal.close()>{t("dialog.close")}</button>
             </div>
         }
         .into_any(),
         Screen::Closed => view! {
             <div class="pm-center" data-testid="closed">
-                <p>"You can close this page now."</p>
+                <p>{t("closed.text")}</p>
             </div>
         }
         .into_any(),
     }
 }
 
-fn busy(text: &'static str) -> impl IntoView {
+fn busy(key: &'static str) -> impl IntoView {
     view! {
         <div class="pm-center" role="status" data-testid="busy">
             <div class="pm-spinner" aria-hidden="true"></div>
-            <p>{text}</p>
+            <p>{t(key)}</p>
         </div>
     }
 }
 
-/// A broken connection outranks a working one: it is the one the user has to act on.
+/// A broken connection outranks a working one: it is the one the user has to act on. The badge's
+/// message key and class.
 fn connection_badge(session: &SessionView, platform: &str) -> Option<(&'static str, &'static str)> {
     let mine: Vec<_> = session.connections.iter().filter(|c| c.platform == platform).collect();
     if mine.iter().any(|c| c.status == ConnectionStatus::NeedsReauth) {
-        Some(("Needs reconnecting", "pm-badge pm-badge-warn"))
+        Some(("badge.needs_reauth", "pm-badge pm-badge-warn"))
     } else if mine.iter().any(|c| c.status == ConnectionStatus::Active) {
-        Some(("Connected", "pm-badge pm-badge-ok"))
+        Some(("badge.connected", "pm-badge pm-badge-ok"))
     } else if !mine.is_empty() {
-        Some(("Needs reconnecting", "pm-badge pm-badge-warn"))
+        Some(("badge.needs_reauth", "pm-badge pm-badge-warn"))
     } else {
         None
     }
@@ -336,13 +371,13 @@ fn lower(text: &str) -> String {
     js_sys::JsString::from(text).to_lower_case().into()
 }
 
-/// Case-insensitive match on the name, slug or a category.
+/// Case-insensitive match on the name, slug or a category (its slug or its name in this language).
 fn card_matches(card: &IntegrationCard, query: &str, category: Option<&str>) -> bool {
     let q = lower(query.trim());
     let text_ok = q.is_empty()
         || lower(&card.name).contains(&q)
         || card.platform.contains(&q)
-        || card.categories.iter().any(|c| c.contains(&q));
+        || card.categories.iter().any(|c| c.contains(&q) || lower(&i18n::category(c)).contains(&q));
     let category_ok = category.is_none_or(|c| card.categories.iter().any(|x| x == c));
     text_ok && category_ok
 }
@@ -410,7 +445,7 @@ fn list_view(modal: Modal) -> impl IntoView {
                         }
                     }
                 >
-                    {pretty_category(&c)}
+                    {i18n::category(&c)}
                 </button>
             }
         })
@@ -421,15 +456,15 @@ fn list_view(modal: Modal) -> impl IntoView {
             <input
                 class="pm-search"
                 type="search"
-                placeholder="Search integrations"
-                aria-label="Search integrations"
+                placeholder=t("list.search")
+                aria-label=t("list.search")
                 data-testid="search"
                 prop:value=query
                 on:input=move |e| query.set(event_target_value(&e))
             />
-            <div class="pm-chips" aria-label="Categories">
+            <div class="pm-chips" role="group" aria-label=t("list.categories")>
                 <button class="pm-chip" aria-pressed=move || category.get().is_none().to_string() on:click=move |_| category.set(None)>
-                    "All"
+                    {t("list.all")}
                 </button>
                 {chips}
             </div>
@@ -439,7 +474,7 @@ fn list_view(modal: Modal) -> impl IntoView {
                         .into_iter()
                         .map(|card| {
                             let badge = session.with_value(|s| connection_badge(s, &card.platform));
-                            let category = card.categories.first().map(|c| pretty_category(c)).unwrap_or_default();
+                            let category = card.categories.first().map(|c| i18n::category(c)).unwrap_or_default();
                             let open = card.clone();
                             view! {
                                 <li>
@@ -449,7 +484,7 @@ fn list_view(modal: Modal) -> impl IntoView {
                                             <span class="pm-item-name">{card.name.clone()}</span>
                                             <span class="pm-item-category">{category}</span>
                                         </span>
-                                        {badge.map(|(text, class)| view! { <span class=class>{text}</span> })}
+                                        {badge.map(|(key, class)| view! { <span class=class>{t(key)}</span> })}
                                     </button>
                                 </li>
                             }
@@ -460,175 +495,12 @@ fn list_view(modal: Modal) -> impl IntoView {
             <Show when=move || matching().is_empty()>
                 <p class="pm-empty" data-testid="empty">
                     {move || if nothing_enabled {
-                        "No integrations are available here yet. The app's administrator can enable some in Portico.".to_string()
+                        t("list.none_enabled")
                     } else {
-                        format!("No integrations match “{}”.", query.get().trim())
+                        tf("list.no_match", &[("query", query.get().trim())])
                     }}
                 </p>
             </Show>
-        </div>
-    }
-}
-
-/// Client-side check before sending: required and pattern (the server checks again).
-fn field_problem(field: &FormField, value: &str) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return field.required.then(|| format!("{} is required.", field.label));
-    }
-    let pattern = field.pattern.as_deref()?;
-    let re = js_sys::RegExp::new(&format!("^(?:{pattern})$"), "");
-    if re.test(value) {
-        None
-    } else {
-        Some(match &field.example {
-            Some(example) => format!("{} does not look right — it looks like {example}.", field.label),
-            None => format!("{} does not have the expected format.", field.label),
-        })
-    }
-}
-
-fn form_view(modal: Modal, card: IntegrationCard) -> impl IntoView {
-    let values: Vec<(FormField, RwSignal<String>, RwSignal<Option<String>>)> =
-        card.fields.iter().map(|f| (f.clone(), RwSignal::new(String::new()), RwSignal::new(None))).collect();
-    let values = StoredValue::new(values);
-    let error = RwSignal::new(None::<String>);
-    let submitting = RwSignal::new(false);
-    let name = card.name.clone();
-    let platform = card.platform.clone();
-
-    let submit = {
-        let name = name.clone();
-        move |e: ev::SubmitEvent| {
-            e.prevent_default();
-            if submitting.get_untracked() {
-                return;
-            }
-            let mut ok = true;
-            let mut fields = BTreeMap::new();
-            values.with_value(|values| {
-                for (field, value, problem) in values {
-                    let text = value.get_untracked();
-                    let found = field_problem(field, &text);
-                    ok &= found.is_none();
-                    problem.set(found);
-                    if !text.trim().is_empty() {
-                        fields.insert(field.name.clone(), text.trim().to_string());
-                    }
-                }
-            });
-            if !ok {
-                error.set(None);
-                return;
-            }
-            let Some(api) = modal.api.get_value() else {
-                modal.fail(Failure::new(
-                    ErrorCode::TokenMissing,
-                    "This session has ended — close this window and try again.",
-                ));
-                return;
-            };
-            submitting.set(true);
-            error.set(None);
-            let request = CreateConnectionRequest { platform: platform.clone(), fields };
-            let name = name.clone();
-            spawn_local(async move {
-                match api.create_connection(&request).await {
-                    Ok(connection) => {
-                        modal.session.update(|s| {
-                            if let Some(s) = s {
-                                s.connections.push(connection.clone());
-                            }
-                        });
-                        modal.bridge.with_value(|b| b.success(&connection));
-                        modal.screen.set(Screen::Connected { connection, name });
-                    }
-                    Err(failure) => {
-                        submitting.set(false);
-                        modal.bridge.with_value(|b| b.error(failure.code, &failure.message));
-                        if failure.ends_session() {
-                            modal.screen.set(Screen::Failed(failure));
-                        } else {
-                            error.set(Some(failure.message));
-                        }
-                    }
-                }
-            });
-        }
-    };
-
-    let inputs = values.with_value(|values| {
-        values
-            .iter()
-            .map(|(field, value, problem)| {
-                let (value, problem) = (*value, *problem);
-                let id = format!("pm-field-{}", field.name.replace('.', "-"));
-                let help_id = format!("{id}-help");
-                let revealed = RwSignal::new(false);
-                let secret = field.secret;
-                let input_type = move || if secret && !revealed.get() { "password" } else { "text" };
-                view! {
-                    <div class="pm-field">
-                        <label for=id.clone()>{field.label.clone()}</label>
-                        <div class="pm-input-row">
-                            <input
-                                id=id.clone()
-                                name=field.name.clone()
-                                type=input_type
-                                autocomplete="off"
-                                spellcheck="false"
-                                placeholder=field.example.clone().unwrap_or_default()
-                                aria-invalid=move || problem.get().is_some().to_string()
-                                aria-describedby=help_id.clone()
-                                data-testid=format!("field-{}", field.name)
-                                prop:value=value
-                                on:input=move |e| {
-                                    value.set(event_target_value(&e));
-                                    problem.set(None);
-                                }
-                            />
-                            {secret.then(|| view! {
-                                <button type="button" class="pm-reveal" on:click=move |_| revealed.update(|r| *r = !*r)>
-                                    {move || if revealed.get() { "Hide" } else { "Show" }}
-                                </button>
-                            })}
-                        </div>
-                        <small id=help_id class="pm-help">{field.help.clone().unwrap_or_default()}</small>
-                        <Show when=move || problem.get().is_some()>
-                            <small class="pm-field-error" role="alert">{move || problem.get().unwrap_or_default()}</small>
-                        </Show>
-                    </div>
-                }
-            })
-            .collect_view()
-    });
-
-    let back_visible = modal.session.with_untracked(|s| s.as_ref().is_some_and(|s| s.integrations.len() > 1));
-    let button_name = name.clone();
-    view! {
-        <div class="pm-form-view" data-testid="form" data-platform=card.platform.clone()>
-            <Show when=move || back_visible>
-                <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
-            </Show>
-            <div class="pm-form-head">
-                {logo::logo(card.logo_url.clone(), &card.name, 40)}
-                <h2>{format!("Connect {name}")}</h2>
-            </div>
-            <p class="pm-muted">
-                {format!("Your credentials go straight to Portico, are checked with {name}, and are stored encrypted. This app never sees them.")}
-            </p>
-            {card.docs_url.clone().map(|url| view! {
-                <p class="pm-muted"><a href=url target="_blank" rel="noopener noreferrer">{format!("Where to find these in {}", card.name)}</a></p>
-            })}
-            <form on:submit=submit novalidate>
-                {inputs}
-                <Show when=move || error.get().is_some()>
-                    <p class="pm-error" role="alert" data-testid="form-error">{move || error.get().unwrap_or_default()}</p>
-                </Show>
-                <button type="submit" class="pm-primary" disabled=move || submitting.get() data-testid="submit">
-                    {move || if submitting.get() { format!("Checking with {button_name}…") } else { "Connect".to_string() }}
-                </button>
-            </form>
         </div>
     }
 }
@@ -637,9 +509,9 @@ fn connected_view(modal: Modal, connection: ConnectionView, name: String) -> imp
     view! {
         <div class="pm-center pm-success" data-testid="success" data-connection-key=connection.key.clone()>
             <div class="pm-icon pm-icon-ok" aria-hidden="true">"✓"</div>
-            <h2>{format!("Connected to {name}")}</h2>
-            <p class="pm-muted">"The app can now use this connection on your behalf."</p>
-            <button class="pm-primary" data-testid="done" on:click=move |_| modal.close()>"Done"</button>
+            <h2>{tp("success.title", &name)}</h2>
+            <p class="pm-muted">{t("success.text")}</p>
+            <button class="pm-primary" data-testid="done" on:click=move |_| modal.close()>{t("success.done")}</button>
         </div>
     }
 }

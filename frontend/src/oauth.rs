@@ -33,6 +33,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::api::{Api, Failure};
+use crate::i18n::{self, t, tp};
 use crate::{Modal, Mode, Screen};
 
 /// The window name, so a second sign-in reuses the first one's window instead of stacking them.
@@ -98,17 +99,14 @@ pub(crate) fn reconnect_target(modal: &Modal, card: &IntegrationCard) -> Option<
 
 fn failure_from(error: Option<ErrorDetail>, name: &str) -> Failure {
     match error {
-        Some(e) => Failure { code: e.code, message: e.message },
-        None => Failure::new(ErrorCode::OauthFailed, &format!("Connecting {name} did not work. Try again.")),
+        Some(e) => Failure::new(e.code, &e.message),
+        None => Failure::local(ErrorCode::OauthFailed),
     }
-}
-
-fn popup_closed_failure() -> Failure {
-    Failure::new(ErrorCode::PopupClosed, "The sign-in window was closed before you finished. Try again.")
+    .about(name)
 }
 
 /// A timer as a future, so a polling loop reads top to bottom (no extra crate for one timeout).
-struct Sleep(Rc<RefCell<(bool, Option<Waker>)>>);
+pub(crate) struct Sleep(Rc<RefCell<(bool, Option<Waker>)>>);
 
 impl Future for Sleep {
     type Output = ();
@@ -123,7 +121,7 @@ impl Future for Sleep {
     }
 }
 
-fn sleep(ms: i32) -> Sleep {
+pub(crate) fn sleep(ms: i32) -> Sleep {
     let state = Rc::new(RefCell::new((false, None::<Waker>)));
     let fired = state.clone();
     let callback = Closure::once_into_js(move || {
@@ -152,9 +150,9 @@ fn open_popup(name: &str) -> Option<web_sys::Window> {
     let popup = win.open_with_url_and_target_and_features("about:blank", POPUP_NAME, &features).ok().flatten()?;
     // The blank window is ours (same origin) until it navigates: say what is happening meanwhile.
     if let Some(document) = popup.document() {
-        document.set_title(&format!("Connecting {name}…"));
+        document.set_title(&tp("oauth.popup_title", name));
         if let Some(body) = document.body() {
-            body.set_text_content(Some(&format!("Opening {name}'s sign-in page…")));
+            body.set_text_content(Some(&tp("oauth.popup_opening", name)));
             let _ = body.set_attribute("style", "font:16px system-ui,sans-serif;margin:2rem;color:#555");
         }
     }
@@ -239,7 +237,7 @@ impl Modal {
     }
 
     fn card_name(&self) -> String {
-        self.oauth.with_value(|f| f.card.as_ref().map(|c| c.name.clone())).unwrap_or_else(|| "the integration".into())
+        self.oauth.with_value(|f| f.card.as_ref().map(|c| c.name.clone())).unwrap_or_else(|| t("platform.unknown"))
     }
 
     /// "Continue with {name}" / "Try again": a pop-up, or the same window in redirect mode.
@@ -268,15 +266,13 @@ impl Modal {
         }
         let Some(popup) = popup else {
             self.oauth_screen(OAuthStage::Blocked);
-            self.bridge.with_value(|b| b.error(ErrorCode::PopupBlocked, "Your browser blocked the sign-in window."));
+            let failure = Failure::local(ErrorCode::PopupBlocked);
+            self.bridge.with_value(|b| b.error(failure.code, &failure.message));
             return;
         };
         self.oauth.update_value(|f| f.popup = Some(popup.clone()));
         let Some(api) = self.api.get_value() else {
-            self.oauth_failed(
-                generation,
-                Failure::new(ErrorCode::TokenMissing, "This session has ended — close this window and try again."),
-            );
+            self.oauth_failed(generation, Failure::local(ErrorCode::TokenMissing));
             return;
         };
         self.oauth_screen(OAuthStage::Waiting);
@@ -318,19 +314,11 @@ impl Modal {
         });
         let return_to = self.options.with_value(|o| o.return_to.clone());
         let (Some(return_to), Mode::Embedded) = (return_to, self.mode) else {
-            self.oauth_failed(
-                generation,
-                Failure::new(ErrorCode::RedirectUnavailable,
-                    "This page cannot continue the sign-in in the same window. Allow pop-ups for this site and try again.",
-                ),
-            );
+            self.oauth_failed(generation, Failure::local(ErrorCode::RedirectUnavailable));
             return;
         };
         let Some(api) = self.api.get_value() else {
-            self.oauth_failed(
-                generation,
-                Failure::new(ErrorCode::TokenMissing, "This session has ended — close this window and try again."),
-            );
+            self.oauth_failed(generation, Failure::local(ErrorCode::TokenMissing));
             return;
         };
         self.oauth_screen(OAuthStage::Redirecting);
@@ -354,16 +342,7 @@ impl Modal {
                     // The page normally goes away now; if it does not, say so instead of spinning.
                     sleep(REDIRECT_WATCHDOG_MS).await;
                     if modal.is_current(generation) {
-                        modal.oauth_failed(
-                            generation,
-                            Failure::new(
-                                ErrorCode::RedirectFailed,
-                                &format!(
-                                    "This page did not go on to {}'s sign-in. Reload the page and try again.",
-                                    card.name
-                                ),
-                            ),
-                        );
+                        modal.oauth_failed(generation, Failure::local(ErrorCode::RedirectFailed).about(&card.name));
                     }
                 }
                 Ok(_) => {}
@@ -429,13 +408,7 @@ impl Modal {
                 // The user has already been told this sign-in did not finish; stop quietly.
                 Err(_) if closed_reported => return,
                 Err(failure) if failure.code == ErrorCode::NotFound => {
-                    self.oauth_failed(
-                        generation,
-                        Failure::new(
-                            ErrorCode::AttemptNotFound,
-                            "We could not find that sign-in for your account. Start again from the list.",
-                        ),
-                    );
+                    self.oauth_failed(generation, Failure::local(ErrorCode::AttemptNotFound));
                     return;
                 }
                 Err(failure) if failure.ends_session() || !failure.is_transient() || misses >= MAX_MISSES => {
@@ -455,13 +428,8 @@ impl Modal {
                 AttemptStatus::Succeeded => {
                     match view.connection {
                         Some(connection) => self.oauth_succeeded(generation, connection),
-                        None => self.oauth_failed(
-                            generation,
-                            Failure::new(
-                                ErrorCode::BadResponse,
-                                "The server said the sign-in worked but sent no connection. Try again.",
-                            ),
-                        ),
+                        // The server said the sign-in worked but sent no connection.
+                        None => self.oauth_failed(generation, Failure::local(ErrorCode::BadResponse)),
                     }
                     return;
                 }
@@ -472,22 +440,16 @@ impl Modal {
                     return;
                 }
                 _ if resuming && polls >= RESUME_POLLS => {
-                    let name = self.card_name();
-                    self.oauth_failed(
-                        generation,
-                        Failure::new(
-                            ErrorCode::OauthIncomplete,
-                            &format!("The sign-in to {name} was not finished. Try again."),
-                        ),
-                    );
+                    let failure = Failure::local(ErrorCode::OauthIncomplete).about(&self.card_name());
+                    self.oauth_failed(generation, failure);
                     return;
                 }
                 _ if closed && !closed_reported => {
                     closed_reported = true;
                     polls = 0;
-                    self.oauth_screen(OAuthStage::Failed(popup_closed_failure()));
-                    let failure = popup_closed_failure();
+                    let failure = Failure::local(ErrorCode::PopupClosed);
                     self.bridge.with_value(|b| b.error(failure.code, &failure.message));
+                    self.oauth_screen(OAuthStage::Failed(failure));
                 }
                 _ if closed_reported && polls >= LATE_POLLS => return,
                 _ => {}
@@ -605,7 +567,7 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
         back_visible.then(|| {
             view! {
                 <button class="pm-secondary" data-testid="oauth-back" on:click=move |_| modal.screen.set(Screen::List)>
-                    "All integrations"
+                    {t("nav.all")}
                 </button>
             }
         })
@@ -613,17 +575,13 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
     match stage {
         OAuthStage::Intro => {
             let reconnecting = reconnect.is_some();
-            let title = if reconnecting { format!("Reconnect {name}") } else { format!("Connect {name}") };
-            let action = if reconnecting { format!("Reconnect {name}") } else { format!("Continue with {name}") };
-            let how = if modal.redirects() {
-                format!("You will sign in on {name}'s own page; this page goes there and comes back here when you are done.")
-            } else {
-                format!("You will sign in on {name}'s own page, in a new window.")
-            };
+            let title = tp(if reconnecting { "oauth.reconnect" } else { "form.title" }, &name);
+            let action = tp(if reconnecting { "oauth.reconnect" } else { "oauth.continue" }, &name);
+            let how = tp(if modal.redirects() { "oauth.how_redirect" } else { "oauth.how_popup" }, &name);
             view! {
                 <div class="pm-form-view" data-testid="oauth" data-platform=card.platform.clone()>
                     {back_visible.then(|| view! {
-                        <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>"← All integrations"</button>
+                        <button class="pm-back" on:click=move |_| modal.screen.set(Screen::List)>{t("nav.back")}</button>
                     })}
                     <div class="pm-form-head">
                         {crate::logo::logo(card.logo_url.clone(), &card.name, 40)}
@@ -631,11 +589,11 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
                     </div>
                     {reconnecting.then(|| view! {
                         <p class="pm-notice" data-testid="reauth-notice">
-                            {format!("Your connection to {name} stopped working. Sign in again to repair it; the app keeps using the same connection.")}
+                            {tp("oauth.reauth_notice", &name)}
                         </p>
                     })}
                     <p class="pm-muted">{how}</p>
-                    <p class="pm-muted">{format!("Your {name} password goes only to {name}. Portico stores the access it grants encrypted; this app never sees it.")}</p>
+                    <p class="pm-muted">{tp("oauth.privacy", &name)}</p>
                     <button class="pm-primary" data-testid="oauth-continue" node_ref=primary on:click=again>{action}</button>
                 </div>
             }
@@ -644,11 +602,11 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
         OAuthStage::Waiting => view! {
             <div class="pm-center" role="status" aria-live="polite" data-testid="oauth-waiting">
                 <div class="pm-spinner" aria-hidden="true"></div>
-                <p><strong>{format!("Waiting for you to finish signing in to {name}…")}</strong></p>
-                <p class="pm-muted">"Can't see the sign-in window? It may be behind this one."</p>
+                <p><strong>{tp("oauth.waiting", &name)}</strong></p>
+                <p class="pm-muted">{t("oauth.behind")}</p>
                 <div class="pm-actions">
-                    <button class="pm-secondary" data-testid="oauth-focus" on:click=move |_| modal.focus_popup()>"Show the window"</button>
-                    <button class="pm-secondary" data-testid="oauth-cancel" node_ref=primary on:click=move |_| modal.cancel_oauth()>"Cancel"</button>
+                    <button class="pm-secondary" data-testid="oauth-focus" on:click=move |_| modal.focus_popup()>{t("oauth.show_window")}</button>
+                    <button class="pm-secondary" data-testid="oauth-cancel" node_ref=primary on:click=move |_| modal.cancel_oauth()>{t("oauth.cancel")}</button>
                 </div>
             </div>
         }
@@ -656,7 +614,7 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
         OAuthStage::Redirecting => view! {
             <div class="pm-center" role="status" aria-live="polite" data-testid="oauth-redirecting">
                 <div class="pm-spinner" aria-hidden="true"></div>
-                <p>{format!("Taking you to {name}'s sign-in page…")}</p>
+                <p>{tp("oauth.redirecting", &name)}</p>
             </div>
         }
         .into_any(),
@@ -669,18 +627,12 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
             view! {
                 <div class="pm-center pm-failed" role="alert" data-testid="oauth-blocked" data-code="popup_blocked">
                     <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
-                    <h2>"Your browser blocked the sign-in window."</h2>
-                    <p>
-                        {if can_redirect {
-                            format!("Allow pop-ups for this site and try again, or continue in this window: you will come back here after signing in to {name}.")
-                        } else {
-                            "Allow pop-ups for this page and try again.".to_string()
-                        }}
-                    </p>
+                    <h2>{t("error.popup_blocked")}</h2>
+                    <p>{if can_redirect { tp("oauth.blocked_redirect", &name) } else { t("oauth.blocked_page") }}</p>
                     <div class="pm-actions">
-                        <button class="pm-primary" data-testid="oauth-retry" node_ref=primary on:click=again>"Try again"</button>
+                        <button class="pm-primary" data-testid="oauth-retry" node_ref=primary on:click=again>{t("oauth.retry")}</button>
                         {can_redirect.then(|| view! {
-                            <button class="pm-secondary" data-testid="oauth-redirect" on:click=redirect>"Continue in this window"</button>
+                            <button class="pm-secondary" data-testid="oauth-redirect" on:click=redirect>{t("oauth.in_this_window")}</button>
                         })}
                     </div>
                 </div>
@@ -690,10 +642,10 @@ pub(crate) fn oauth_view(modal: Modal, card: IntegrationCard, reconnect: Option<
         OAuthStage::Failed(failure) => view! {
             <div class="pm-center pm-failed" role="alert" data-testid="oauth-error" data-code=failure.code.as_str()>
                 <div class="pm-icon pm-icon-error" aria-hidden="true">"!"</div>
-                <h2>{format!("{name} was not connected")}</h2>
-                <p>{failure.message.clone()}</p>
+                <h2>{tp("oauth.failed_title", &name)}</h2>
+                <p>{i18n::failure_text(&failure.clone().about(&name))}</p>
                 <div class="pm-actions">
-                    <button class="pm-primary" data-testid="oauth-retry" node_ref=primary on:click=again>"Try again"</button>
+                    <button class="pm-primary" data-testid="oauth-retry" node_ref=primary on:click=again>{t("oauth.retry")}</button>
                     {back}
                 </div>
             </div>

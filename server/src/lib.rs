@@ -22,6 +22,7 @@ pub mod error;
 pub mod events;
 pub mod form;
 pub mod housekeeping;
+pub mod i18n;
 pub mod keys;
 pub mod lifecycle;
 pub mod oauth;

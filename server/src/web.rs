@@ -8,7 +8,7 @@
 //! served `immutable` for a year, from the gzip/brotli copies built beside each file.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -20,6 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::config::parse_origin;
+use crate::i18n;
 use crate::AppState;
 
 static PUBLIC: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../public");
@@ -138,6 +139,10 @@ struct ModalBundle {
     js: String,
     wasm: String,
     css: String,
+    /// The message tables' URLs, `{lang}` standing for the language (empty: none built, the
+    /// modal speaks English).
+    messages: String,
+    errors: String,
     /// Content-hashed names (a manifest was found): cacheable for ever.
     hashed: bool,
 }
@@ -147,6 +152,15 @@ struct Manifest {
     js: String,
     wasm: String,
     css: String,
+    #[serde(default)]
+    messages: Option<String>,
+    #[serde(default)]
+    errors: Option<String>,
+}
+
+/// `text` in an HTML attribute value (double-quoted).
+fn attribute(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 impl ModalBundle {
@@ -159,24 +173,44 @@ impl ModalBundle {
                 js: format!("/modal/pkg/{}", m.js),
                 wasm: format!("/modal/pkg/{}", m.wasm),
                 css: format!("/modal/pkg/{}", m.css),
+                messages: m.messages.map(|f| format!("/modal/pkg/{f}")).unwrap_or_default(),
+                errors: m.errors.map(|f| format!("/modal/pkg/{f}")).unwrap_or_default(),
                 hashed: true,
             },
             None => ModalBundle {
                 js: "/modal/pkg/portico_modal.js".into(),
                 wasm: "/modal/pkg/portico_modal_bg.wasm".into(),
                 css: "/modal/modal.css".into(),
+                messages: String::new(),
+                errors: String::new(),
                 hashed: false,
             },
         }
     }
 
-    /// The modal's page. `mode` is `embedded` (in a host's iframe) or `page` (hosted connect link).
-    fn page(&self, mode: &str) -> String {
+    /// The modal's page in `lang`. `mode` is `embedded` (in a host's iframe) or `page` (hosted
+    /// connect link). English needs no table before the first screen (the modal has its words), so
+    /// only another language's is preloaded, beside the WASM.
+    fn page(&self, mode: &str, lang: &str) -> String {
+        let preload = if lang == portico_wire::locale::DEFAULT || self.messages.is_empty() {
+            String::new()
+        } else {
+            let url = self.messages.replace("{lang}", lang);
+            format!("<link rel=\"preload\" href=\"{}\" as=\"fetch\" crossorigin>", attribute(&url))
+        };
+        // `{lang}` first: the table URLs put in afterwards keep theirs for the modal to fill.
         MODAL_HTML
+            .replace("{lang}", lang)
+            .replace("{dir}", portico_wire::locale::direction(lang))
             .replace("{mode}", mode)
             .replace("{js}", &self.js)
             .replace("{wasm}", &self.wasm)
             .replace("{css}", &self.css)
+            .replace("{preload_messages}", &preload)
+            .replace("{messages}", &attribute(&self.messages))
+            .replace("{errors}", &attribute(&self.errors))
+            .replace("{failed_title}", &attribute(i18n::text(lang, "boot.failed_title")))
+            .replace("{failed_text}", &attribute(i18n::text(lang, "boot.failed_text")))
     }
 }
 
@@ -205,6 +239,19 @@ fn html_response(body: String, csp: String) -> Response {
 #[derive(Debug, Deserialize)]
 struct ModalQuery {
     parent: Option<String>,
+    /// The loader's `locale` option.
+    locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LocaleQuery {
+    locale: Option<String>,
+}
+
+/// The page's language from `?locale=` and the browser's `Accept-Language`.
+fn page_language(locale: Option<&str>, headers: &HeaderMap) -> &'static str {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    i18n::page_language(locale, accept)
 }
 
 /// The iframe page. The loader names the host page's origin in `?parent=`; it may frame the modal
@@ -215,6 +262,7 @@ async fn modal_page(
     State(state): State<AppState>,
     Extension(bundle): Extension<ModalBundle>,
     Query(query): Query<ModalQuery>,
+    headers: HeaderMap,
 ) -> Response {
     let ancestors = match query.parent.as_deref().map(|p| parse_origin("parent", p)) {
         Some(Ok(origin)) => match state.store.origin_allowed_anywhere(&origin).await {
@@ -224,14 +272,21 @@ async fn modal_page(
         },
         _ => "'none'".to_string(),
     };
-    html_response(bundle.page("embedded"), modal_csp(&ancestors))
+    let lang = page_language(query.locale.as_deref(), &headers);
+    html_response(bundle.page("embedded", lang), modal_csp(&ancestors))
 }
 
-async fn connect_page(Extension(bundle): Extension<ModalBundle>, Path(link): Path<String>) -> Response {
+async fn connect_page(
+    Extension(bundle): Extension<ModalBundle>,
+    Path(link): Path<String>,
+    Query(query): Query<LocaleQuery>,
+    headers: HeaderMap,
+) -> Response {
     if crate::session::parse_link(&link).is_none() {
         return crate::error::ApiError::not_found("Connect link").into_response();
     }
-    html_response(bundle.page("page"), modal_csp("'none'"))
+    let lang = page_language(query.locale.as_deref(), &headers);
+    html_response(bundle.page("page", lang), modal_csp("'none'"))
 }
 
 /// Headers on every response: no MIME sniffing, no referrer leaks, and no framing unless the

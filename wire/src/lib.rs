@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 mod codes;
+pub mod locale;
 pub mod message;
 
 pub use codes::{AttemptStatus, AuthWindow, ConnectionStatus, ErrorCode, Theme};

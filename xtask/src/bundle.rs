@@ -13,11 +13,16 @@ use crate::{root, Result};
 pub const MODAL_BUDGET: u64 = 80 * 1024;
 /// What `cargo xtask test` holds the bundle to until it fits the budget: the figure measured
 /// when the check was added, rounded up, so it can only shrink. Lower it as the bundle shrinks.
-pub const MODAL_CEILING: u64 = 150 * 1024;
+/// Raised once, from 150 KiB, by the languages (docs/BENCHMARKS.md): the first load now counts a
+/// non-English page's table of words (2 KB) and the WASM its English words and their code (6 KB).
+pub const MODAL_CEILING: u64 = 155 * 1024;
 
 const STEM_JS: &str = "portico_modal";
 const STEM_WASM: &str = "portico_modal_bg";
 const STEM_CSS: &str = "modal";
+/// One language's screen words, and its error wordings (fetched after the first screen).
+const STEM_MESSAGES: &str = "messages";
+const STEM_ERRORS: &str = "errors";
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> String + '_ {
     move |e| format!("{}: {e}", path.display())
@@ -76,7 +81,10 @@ pub fn finish(dir: &Path) -> Result<()> {
     let hash = content_hash(&[&js, &wasm, &css]);
     for entry in fs::read_dir(dir).map_err(io(dir))?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if [STEM_JS, STEM_WASM, STEM_CSS].iter().any(|stem| name.starts_with(&format!("{stem}-"))) {
+        if [STEM_JS, STEM_WASM, STEM_CSS, STEM_MESSAGES, STEM_ERRORS]
+            .iter()
+            .any(|stem| name.starts_with(&format!("{stem}-")))
+        {
             fs::remove_file(entry.path()).map_err(io(&entry.path()))?;
         }
     }
@@ -88,9 +96,45 @@ pub fn finish(dir: &Path) -> Result<()> {
     write_compressed(&dir.join(&css_name), &css)?;
     fs::remove_file(&js_path).map_err(io(&js_path))?;
     fs::remove_file(&wasm_path).map_err(io(&wasm_path))?;
+    let i18n = write_messages(dir)?;
     let manifest = dir.join("manifest.json");
-    let text = format!("{{\"js\":\"{js_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\"}}\n");
+    let text = format!(
+        "{{\"js\":\"{js_name}\",\"wasm\":\"{wasm_name}\",\"css\":\"{css_name}\",\
+         \"messages\":\"{STEM_MESSAGES}-{{lang}}-{i18n}.json\",\"errors\":\"{STEM_ERRORS}-{{lang}}-{i18n}.json\"}}\n"
+    );
     fs::write(&manifest, text).map_err(io(&manifest))
+}
+
+/// The message tables of `i18n/`, one per language.
+fn message_tables() -> Result<Vec<(String, String)>> {
+    let source = root().join("i18n");
+    let mut tables = Vec::new();
+    for entry in fs::read_dir(&source).map_err(io(&source))?.flatten() {
+        let path = entry.path();
+        if let Some(lang) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".json")) {
+            tables.push((lang.to_string(), fs::read_to_string(&path).map_err(io(&path))?));
+        }
+    }
+    tables.sort();
+    Ok(tables)
+}
+
+/// Splits each language's table into the screens' words and the error wordings (the page's own
+/// `boot.*` words stay on the server) and writes both under one content hash, which it returns.
+fn write_messages(dir: &Path) -> Result<String> {
+    let tables = message_tables()?;
+    let hash = content_hash(&tables.iter().map(|(_, text)| text.as_bytes()).collect::<Vec<_>>());
+    for (lang, text) in &tables {
+        let table: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| format!("i18n/{lang}.json: {e}"))?;
+        let (errors, messages): (serde_json::Map<_, _>, serde_json::Map<_, _>) =
+            table.into_iter().filter(|(k, _)| !k.starts_with("boot.")).partition(|(k, _)| k.starts_with("error."));
+        for (stem, part) in [(STEM_MESSAGES, messages), (STEM_ERRORS, errors)] {
+            let json = serde_json::Value::Object(part).to_string();
+            write_compressed(&dir.join(format!("{stem}-{lang}-{hash}.json")), json.as_bytes())?;
+        }
+    }
+    Ok(hash)
 }
 
 /// The built bundle's files (JS, WASM, CSS), from its manifest.
@@ -112,21 +156,40 @@ fn bundle_files(dir: &Path) -> Result<[PathBuf; 3]> {
 /// One row of the first-load table: a name, raw bytes, gzip bytes.
 pub type Row = (String, u64, u64);
 
-/// Everything the modal's page downloads before the list is visible, gzip -9 each.
+/// Everything the modal's page downloads before the list is visible, gzip -9 each, in the
+/// language whose screen words are the largest (English has none to fetch; the error wordings
+/// come after the first screen).
 pub fn first_load(dir: &Path) -> Result<Vec<Row>> {
     let [js, wasm, css] = bundle_files(dir)?;
+    let mut messages = Vec::new();
+    for entry in fs::read_dir(dir).map_err(io(dir))?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&format!("{STEM_MESSAGES}-")) && name.ends_with(".json") {
+            let data = fs::read(entry.path()).map_err(io(&entry.path()))?;
+            messages.push((gzip(&data)?.len(), name, data));
+        }
+    }
+    let largest = messages.into_iter().max().ok_or("no message tables (run cargo xtask build)")?;
+    let lang = largest.1.split('-').nth(1).unwrap_or_default().to_string();
     let page = fs::read_to_string(root().join("frontend/modal.html")).map_err(|e| format!("modal.html: {e}"))?;
     let page = page
+        .replace("{lang}", &lang)
+        .replace("{dir}", "ltr")
         .replace("{mode}", "embedded")
         .replace("{js}", &format!("/modal/pkg/{}", file_name(&js)))
         .replace("{wasm}", &format!("/modal/pkg/{}", file_name(&wasm)))
-        .replace("{css}", &format!("/modal/pkg/{}", file_name(&css)));
+        .replace("{css}", &format!("/modal/pkg/{}", file_name(&css)))
+        .replace(
+            "{preload_messages}",
+            &format!("<link rel=\"preload\" href=\"/modal/pkg/{}\" as=\"fetch\" crossorigin>", largest.1),
+        );
     let mut rows = vec![row("page (HTML)", page.into_bytes())?];
     for (name, path) in
         [("boot.js", root().join("frontend/boot.js")), ("CSS", css), ("bundle JS", js), ("bundle WASM", wasm)]
     {
         rows.push(row(name, fs::read(&path).map_err(io(&path))?)?);
     }
+    rows.push(row(&format!("messages ({lang})"), largest.2)?);
     Ok(rows)
 }
 

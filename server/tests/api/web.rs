@@ -15,6 +15,7 @@ on_both_backends!(
     responses_carry_security_headers,
     the_modal_bundle_is_served_precompressed_under_hashed_names,
     the_dashboard_renders_the_catalog_on_the_server,
+    the_modal_page_is_in_the_users_language,
 );
 
 async fn health_and_readiness_answer(app: TestApp) {
@@ -151,4 +152,43 @@ async fn the_modal_bundle_is_served_precompressed_under_hashed_names(app: TestAp
     let plain = app.get(path).header("accept-encoding", "identity").send().await.unwrap();
     assert!(plain.headers().get("content-encoding").is_none());
     assert_eq!(plain.bytes().await.unwrap().as_ref(), b"\0asm plain");
+}
+
+async fn the_modal_page_is_in_the_users_language(app: TestApp) {
+    // Arrange: a built bundle with its message tables.
+    let backend = app.backend;
+    drop(app);
+    let site = tempfile::tempdir().unwrap();
+    let modal = site.path().join("modal");
+    std::fs::create_dir_all(&modal).unwrap();
+    let manifest = r#"{"js":"portico_modal-ab12.js","wasm":"portico_modal_bg-ab12.wasm","css":"modal-ab12.css",
+        "messages":"messages-{lang}-cd34.json","errors":"errors-{lang}-cd34.json"}"#;
+    std::fs::write(modal.join("manifest.json"), manifest).unwrap();
+    let site_dir = site.path().to_path_buf();
+    let Some(app) = TestApp::spawn_with(backend, |config| config.site_dir = site_dir).await else {
+        return;
+    };
+    let page = |query: &'static str, accept: &'static str| {
+        let request = app.get(&format!("/modal?parent={HOST_ORIGIN}{query}")).header("accept-language", accept);
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+
+    // The loader's `locale` wins: the page is French and preloads the French table only.
+    let french = page("&locale=fr-CA", "de-DE,de;q=0.9").await;
+    assert!(french.contains(r#"<html lang="fr" dir="ltr">"#), "{french}");
+    assert!(french.contains(r#"<link rel="preload" href="/modal/pkg/messages-fr-cd34.json" as="fetch" crossorigin>"#));
+    assert!(french.contains(r#"data-messages="/modal/pkg/messages-{lang}-cd34.json""#), "{french}");
+    assert!(french.contains(r#"data-errors="/modal/pkg/errors-{lang}-cd34.json""#), "{french}");
+    assert!(french.contains(r#"data-failed-title="La fenêtre de connexion n'a pas pu se charger.""#), "{french}");
+
+    // No `locale`: the browser's languages.
+    let german = page("", "xx, de-DE;q=0.9, fr;q=0.5").await;
+    assert!(german.contains(r#"<html lang="de" dir="ltr">"#), "{german}");
+    assert!(german.contains("messages-de-cd34.json\" as=\"fetch\""), "{german}");
+
+    // An unknown `locale` is English, whatever the browser says; English preloads nothing.
+    let english = page("&locale=xx", "ja").await;
+    assert!(english.contains(r#"<html lang="en" dir="ltr">"#), "{english}");
+    assert!(!english.contains(r#"rel="preload" href="/modal/pkg/messages"#), "{english}");
+    assert!(english.contains("The connect window could not load."), "{english}");
 }
