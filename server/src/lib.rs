@@ -6,6 +6,7 @@
 
 pub mod address_budget;
 pub mod agents;
+pub mod apidoc;
 pub mod authkit;
 pub mod cache;
 pub mod calls;

@@ -72,7 +72,7 @@ impl utoipa::Modify for SecuritySchemes {
 /// its documentation, and the document is the table of routes the isolation tests walk.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     use utoipa::OpenApi;
-    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(authkit::router())
         .merge(agents::router())
         .merge(connections::router())
@@ -82,7 +82,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(oauth::flow::api_router())
         .merge(events::api::router())
         .merge(web::probes())
-        .split_for_parts()
+        .split_for_parts();
+    crate::apidoc::document_common_answers(&mut doc);
+    (router, doc)
 }
 
 pub(crate) fn build_router(state: AppState) -> Router {

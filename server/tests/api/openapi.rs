@@ -8,7 +8,11 @@ use serde_json::Value;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
 
-on_both_backends!(the_document_lists_every_public_route, the_reference_page_renders_the_document);
+on_both_backends!(
+    the_document_lists_every_public_route,
+    the_reference_page_renders_the_document,
+    codes_and_common_answers_are_documented_as_sent,
+);
 
 /// Every public route, by method and path. JSON routes can only be added through the documented
 /// routers (`portico::api()`), so a route missing here fails this test until it is listed.
@@ -79,4 +83,20 @@ async fn the_reference_page_renders_the_document(app: TestApp) {
     assert!(html.contains("/docs.js"));
     let script = app.get("/docs.js").send().await.unwrap().text().await.unwrap();
     assert!(script.contains("/openapi.json"));
+}
+
+/// Schemathesis found the document naming error codes by their Rust variants (`InvalidJson`)
+/// where the API sends `invalid_json`, and leaving out 400/415/422/401: the codes are the wire
+/// values, every one of them, and each operation documents the answers it can give.
+async fn codes_and_common_answers_are_documented_as_sent(app: TestApp) {
+    let doc: Value = app.get("/openapi.json").send().await.unwrap().json().await.unwrap();
+    let codes = doc["components"]["schemas"]["ErrorCode"]["enum"].as_array().expect("ErrorCode is an enum").clone();
+    for code in portico_wire::ErrorCode::ALL {
+        assert!(codes.contains(&Value::String(code.as_str().to_string())), "{code} is not documented");
+    }
+    assert!(!codes.contains(&Value::String("InvalidJson".into())));
+    let token = &doc["paths"]["/v1/authkit/token"]["post"]["responses"];
+    for status in ["400", "401", "415", "422", "429"] {
+        assert!(token.get(status).is_some(), "POST /v1/authkit/token does not document {status}");
+    }
 }
