@@ -55,7 +55,7 @@ pub fn accept_language(header: &str) -> Vec<&str> {
         })
         .collect();
     // Stable: equal weights keep the header's order.
-    ranked.sort_by(|a, b| b.1.cmp(&a.1));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.1));
     ranked.into_iter().map(|(tag, _)| tag).collect()
 }
 
