@@ -69,6 +69,6 @@ test("a connect link works once: the tab that opened it keeps working, another b
   const tab = await other.newPage();
   await tab.goto(connectLink);
   await expect(tab.getByTestId("fatal-error")).toContainText("This connect link was already opened");
-  await expect(tab.getByTestId("fatal-error")).toHaveAttribute("data-code", "invalid_link");
+  await expect(tab.getByTestId("fatal-error")).toHaveAttribute("data-code", "link_used");
   await other.close();
 });

@@ -226,7 +226,7 @@ async fn exchange_link(
     })?;
     if !state.store.claim_link(&link_hash, state.clock.now_ms()).await? {
         return Err(ApiError::unauthorized(
-            ErrorCode::InvalidLink,
+            ErrorCode::LinkUsed,
             "This connect link was already opened. Links work once: ask for a new one.",
         ));
     }

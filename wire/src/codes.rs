@@ -102,6 +102,7 @@ string_enum! {
         TokenExpired = "token_expired",
         TokenRevoked = "token_revoked",
         InvalidLink = "invalid_link",
+        LinkUsed = "link_used",
         OriginNotAllowed = "origin_not_allowed",
         RateLimited = "rate_limited",
         // Connecting.

@@ -54,7 +54,7 @@ async fn a_connect_link_works_once_even_when_raced(backend: Backend) {
     let Some(app) = with_limits(backend, RateLimits::OFF).await else { return };
     let (_, code) = mint(&app, "u1").await;
     assert_eq!(exchange(&app, &code).await.status(), StatusCode::OK);
-    let again = assert_error(exchange(&app, &code).await, StatusCode::UNAUTHORIZED, ErrorCode::InvalidLink).await;
+    let again = assert_error(exchange(&app, &code).await, StatusCode::UNAUTHORIZED, ErrorCode::LinkUsed).await;
     assert!(again.error.message.contains("already opened"), "{}", again.error.message);
 
     // Eight pages exchanging one fresh link at once: exactly one gets a session.
